@@ -1,0 +1,132 @@
+/*
+ * log.c: leveled logging with the source location (after OpenSSH log.c).
+ * The whole formatted line is escaped, so a user string can never forge a
+ * second log line or a terminal escape. The library only formats; where the
+ * line goes is the program's choice (log_init or log_set_sink).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rsgate/util.h"
+
+#define LOG_LINE_MAX 2048
+
+static log_sink_fn log_sink;
+static void *log_sink_arg;
+static enum log_level log_level = LOG_LEVEL_WARN;
+static char log_progname[64] = "rsgate";
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+static void
+log_stderr_sink(enum log_level level, const char *line, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: %s: %s\n", log_progname, level_names[level], line);
+}
+
+void
+log_init(const char *progname, enum log_level level)
+{
+	if (progname != NULL && str_copy(log_progname, sizeof(log_progname),
+	    progname) != 0)
+		log_progname[sizeof(log_progname) - 1] = '\0';
+	log_set_sink(log_stderr_sink, NULL, level);
+}
+
+void
+log_set_sink(log_sink_fn sink, void *arg, enum log_level level)
+{
+	log_sink = sink;
+	log_sink_arg = arg;
+	log_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+int
+log_level_parse(const char *s, enum log_level *level)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return RSG_ERR_FORMAT;
+}
+
+void
+log_emit(enum log_level level, const char *file, int line, const char *func,
+    const char *fmt, ...)
+{
+	char raw[LOG_LINE_MAX], esc[LOG_LINE_MAX], out[LOG_LINE_MAX + 128];
+	const char *base;
+	va_list ap;
+
+	if (log_sink == NULL || level > log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	str_escape(raw, esc, sizeof(esc));
+	base = strrchr(file, '/');
+	base = base != NULL ? base + 1 : file;
+	if (log_level >= LOG_LEVEL_DEBUG)
+		snprintf(out, sizeof(out), "%s:%d %s: %s", base, line, func, esc);
+	else
+		snprintf(out, sizeof(out), "%s:%d: %s", base, line, esc);
+	log_sink(level, out, log_sink_arg);
+}
+
+char *
+str_escape(const char *s, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, need;
+	unsigned char c;
+	char tmp[5];
+
+	if (outlen == 0)
+		return out;
+	for (; s != NULL && *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c == '\\' || c == '"') {
+			tmp[0] = '\\';
+			tmp[1] = (char)c;
+			need = 2;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			tmp[0] = '\\';
+			tmp[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			need = 2;
+		} else if (c < 0x20 || c >= 0x7f) {
+			tmp[0] = '\\';
+			tmp[1] = 'x';
+			tmp[2] = hex[c >> 4];
+			tmp[3] = hex[c & 0xf];
+			need = 4;
+		} else {
+			tmp[0] = (char)c;
+			need = 1;
+		}
+		if (need >= outlen - o) {
+			/* Cut, and say so with "..." where it fits. */
+			if (outlen >= 4) {
+				o = o > outlen - 4 ? outlen - 4 : o;
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(out + o, tmp, need);
+		o += need;
+	}
+	out[o] = '\0';
+	return out;
+}
