@@ -69,12 +69,16 @@ log_emit(enum log_level level, const char *file, int line, const char *func,
 	char raw[LOG_LINE_MAX], esc[LOG_LINE_MAX], out[LOG_LINE_MAX + 128];
 	const char *base;
 	va_list ap;
+	int n;
 
 	if (log_sink == NULL || level > log_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Say that a message was cut rather than end it silently. */
+	if (n >= (int)sizeof(raw))
+		memcpy(raw + sizeof(raw) - 4, "...", 3);
 	str_escape(raw, esc, sizeof(esc));
 	base = strrchr(file, '/');
 	base = base != NULL ? base + 1 : file;
@@ -89,7 +93,7 @@ char *
 str_escape(const char *s, char *out, size_t outlen)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, need;
+	size_t o = 0, need, mark = 0;
 	unsigned char c;
 	char tmp[5];
 
@@ -116,16 +120,21 @@ str_escape(const char *s, char *out, size_t outlen)
 			need = 1;
 		}
 		if (need >= outlen - o) {
-			/* Cut, and say so with "..." where it fits. */
+			/*
+			 * Cut, and say so with "..." where it fits. The dots go
+			 * after the last whole escape that leaves room for
+			 * them, so no "\x4" or lone "\" is left dangling.
+			 */
 			if (outlen >= 4) {
-				o = o > outlen - 4 ? outlen - 4 : o;
-				memcpy(out + o, "...", 3);
-				o += 3;
+				memcpy(out + mark, "...", 3);
+				o = mark + 3;
 			}
 			break;
 		}
 		memcpy(out + o, tmp, need);
 		o += need;
+		if (outlen >= 4 && o <= outlen - 4)
+			mark = o;
 	}
 	out[o] = '\0';
 	return out;
