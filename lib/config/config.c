@@ -333,7 +333,8 @@ config_load_string(struct config *c, const char *name, const char *text,
 {
 	struct config_value *scratch = NULL;
 	char line[CONFIG_LINE_MAX + 2], where[512], qname[256];
-	const char *reason, *p = text, *end = text + len, *nl;
+	const char *reason, *p = text, *end = text + len, *nl, *nul, *q;
+	const char *next;
 	char *key, *val;
 	size_t n, lineno = 0;
 	int r;
@@ -346,9 +347,13 @@ config_load_string(struct config *c, const char *name, const char *text,
 		    CONFIG_FILE_MAX);
 		return RSG_ERR_LIMIT;
 	}
-	if (len > 0 && memchr(text, '\0', len) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte: not a text "
-		    "file", qname);
+	if (len > 0 && (nul = memchr(text, '\0', len)) != NULL) {
+		/* Name the line, like every other error, so it can be found. */
+		for (q = text; q < nul; q++)
+			if (*q == '\n')
+				lineno++;
+		snprintf(err, errlen, "%s:%zu: contains a NUL byte: not a "
+		    "text file", qname, lineno + 1);
 		return RSG_ERR_FORMAT;
 	}
 	if ((r = values_clone(c, &scratch)) != 0) {
@@ -359,6 +364,10 @@ config_load_string(struct config *c, const char *name, const char *text,
 		lineno++;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		next = p + n + (nl != NULL ? 1 : 0);
+		/* A CRLF line is as long as its LF twin. */
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
 		snprintf(where, sizeof(where), "%s:%zu", qname, lineno);
 		if (n > CONFIG_LINE_MAX) {
 			snprintf(err, errlen, "%s: line longer than %d bytes",
@@ -368,9 +377,7 @@ config_load_string(struct config *c, const char *name, const char *text,
 		}
 		memcpy(line, p, n);
 		line[n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[n - 1] = '\0';
-		p += n + (nl != NULL ? 1 : 0);
+		p = next;
 		if (split_line(line, &key, &val, &reason) != 0) {
 			snprintf(err, errlen, "%s: %s", where, reason);
 			r = RSG_ERR_CONFIG;
@@ -595,6 +602,27 @@ config_dump(const struct config *c, struct rsg_buf *out)
 	return r;
 }
 
+/*
+ * Text inside a Markdown table cell: a '|' would end the cell (even inside
+ * a code span, in GitHub's tables), so it is escaped; newlines would end
+ * the row, so they become spaces.
+ */
+static int
+put_md_cell(struct rsg_buf *out, const char *s)
+{
+	int r = 0;
+
+	for (; s != NULL && *s != '\0' && r == 0; s++) {
+		if (*s == '|')
+			r = buf_put(out, "\\|", 2);
+		else if (*s == '\n')
+			r = buf_put_u8(out, ' ');
+		else
+			r = buf_put_u8(out, (uint8_t)*s);
+	}
+	return r;
+}
+
 static int
 put_range(struct rsg_buf *out, const struct config_option *o)
 {
@@ -613,9 +641,13 @@ put_range(struct rsg_buf *out, const struct config_option *o)
 		    (long long)(o->min > 0 ? o->min : 0),
 		    (long long)(o->max > 0 ? o->max : CONFIG_STRING_DEFAULT_MAX));
 	case CONFIG_ENUM:
-		for (ch = o->choices; ch != NULL && *ch != NULL && r == 0; ch++)
-			r = buf_putf(out, "%s%s", ch == o->choices ? "" : ", ",
-			    *ch);
+		for (ch = o->choices; ch != NULL && *ch != NULL && r == 0;
+		    ch++) {
+			if (ch != o->choices)
+				r = buf_putf(out, ", ");
+			if (r == 0)
+				r = put_md_cell(out, *ch);
+		}
 		return r;
 	case CONFIG_PATH:
 	case CONFIG_BOOL:
@@ -634,14 +666,26 @@ config_doc_markdown(const struct config_table *t, struct rsg_buf *out)
 	    "| description |\n|---|---|---|---|---|\n", t->program, t->summary);
 	for (i = 0; i < t->n_options && r == 0; i++) {
 		const struct config_option *o = &t->options[i];
-		r = buf_putf(out, "| `%s` | %s | %s%s%s | ", o->key,
-		    type_names[o->type], o->def != NULL ? "`" : "",
-		    o->def != NULL ? o->def : "(none)",
-		    o->def != NULL ? "`" : "");
+		r = buf_putf(out, "| `%s` | %s | ", o->key,
+		    type_names[o->type]);
+		if (r == 0 && o->def != NULL) {
+			r = buf_putf(out, "`");
+			if (r == 0)
+				r = put_md_cell(out, o->def);
+			if (r == 0)
+				r = buf_putf(out, "`");
+		} else if (r == 0)
+			r = buf_putf(out, "(none)");
+		if (r == 0)
+			r = buf_putf(out, " | ");
 		if (r == 0)
 			r = put_range(out, o);
 		if (r == 0)
-			r = buf_putf(out, " | %s%s%s%s |\n", o->help,
+			r = buf_putf(out, " | ");
+		if (r == 0)
+			r = put_md_cell(out, o->help);
+		if (r == 0)
+			r = buf_putf(out, "%s%s%s |\n",
 			    (o->flags & CONFIG_F_REQUIRED) ? " Required." : "",
 			    (o->flags & CONFIG_F_MULTI) ? " May be repeated." : "",
 			    (o->flags & CONFIG_F_SENSITIVE) ?
