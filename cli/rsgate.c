@@ -134,7 +134,7 @@ main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;
 	const char *config_path = getenv("RSGATE_CONFIG");
-	int i, used = 0, check = 0, dump = 0, verbose = 0, r;
+	int i, used = 0, check = 0, dump = 0, verbose = 0, asked, r;
 	enum log_level level;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -186,12 +186,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((cmd = find_command(argc - i, argv + i, &used)) == NULL) {
-		if (group_help(argv[i], stderr)) {
-			if (i + 1 < argc && strcmp(argv[i + 1], "--help") != 0)
+		/* "rsgate pki --help" asked for the list: stdout, exit 0. */
+		asked = i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 ||
+		    strcmp(argv[i + 1], "-h") == 0);
+		if (group_help(argv[i], asked ? stdout : stderr)) {
+			if (i + 1 < argc && !asked)
 				fprintf(stderr, "\nrsgate: unknown command "
 				    "'%s %s'\n", argv[i], argv[i + 1]);
-			r = i + 1 < argc && strcmp(argv[i + 1], "--help") == 0 ?
-			    EXIT_OK : EXIT_USAGE;
+			r = asked ? EXIT_OK : EXIT_USAGE;
 			goto out;
 		}
 		fprintf(stderr, "rsgate: unknown command '%s'; try "
