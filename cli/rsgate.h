@@ -53,8 +53,9 @@ int cli_fail(const struct cmd_entry *self, const char *fmt, ...)
 /* Print the full help of one command to f. */
 void cli_print_help(const struct cmd_entry *self, FILE *f);
 /*
- * The value of a required option: the command-line value if given, else the
- * rsgate config key (may be NULL for none), else a usage error naming opt.
+ * The value of an option: the command-line value if given, else the value of
+ * rsgate config key config_key (NULL: none), else NULL. The caller reports a
+ * missing required option (cli_usage_error, exit 2).
  */
 const char *cli_option_or_config(const char *value, const char *config_key);
 

@@ -159,8 +159,9 @@ void log_emit(enum log_level level, const char *file, int line,
 #define log_debug(...) log_emit(LOG_LEVEL_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /*
- * Escape s for display: printable ASCII is kept, '\\' and '"' and every
- * control or non-ASCII byte become \\, \", \n, \t or \xNN. Writes at most
+ * Escape s for display: printable ASCII and valid UTF-8 text are kept;
+ * '\\', '"', control characters (C0 and C1), bidirectional overrides and
+ * every byte that is not valid UTF-8 become \\, \", \n, \t or \xNN. Writes at most
  * outlen bytes including the NUL; a longer result is cut and ends in "...".
  * Returns out. For quoting user strings in log lines and error messages.
  */
@@ -192,7 +193,10 @@ char *hex_encode(const uint8_t *p, size_t n, char *out);
 int hex_decode(const char *s, uint8_t *out, size_t n) RSG_WUR;
 /* Wipe memory that held a secret, in a way the compiler keeps. */
 void mem_wipe(void *p, size_t n);
-/* Constant-time comparison: 0 when equal. */
+/*
+ * Constant-time comparison. Returns 0 when EQUAL (like memcmp), non-zero
+ * when different: write `mem_equal_ct(a, b, n) != 0` for "differs".
+ */
 int mem_equal_ct(const void *a, const void *b, size_t n);
 
 /* Wall-clock time as milliseconds since the Unix epoch (UTC). */

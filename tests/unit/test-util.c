@@ -558,6 +558,37 @@ test_str_escape(void **state)
 	assert_string_equal(str_escape("abcdef", out, 4), "...");
 }
 
+/*
+ * Valid UTF-8 text (a Japanese patient or engineer name) stays readable;
+ * invalid sequences, overlong forms, C1 controls and bidi overrides that
+ * could disguise a log line are escaped byte by byte. A cut never splits a
+ * character.
+ */
+static void
+test_str_escape_utf8(void **state)
+{
+	char out[64], small[9];
+
+	(void)state;
+	/* "山田" (U+5C71 U+7530) and "é" pass through. */
+	assert_string_equal(str_escape("\xe5\xb1\xb1\xe7\x94\xb0 caf\xc3\xa9",
+	    out, sizeof(out)), "\xe5\xb1\xb1\xe7\x94\xb0 caf\xc3\xa9");
+	/* A lone continuation byte and a truncated sequence. */
+	assert_string_equal(str_escape("\x80x\xe5\xb1", out, sizeof(out)),
+	    "\\x80x\\xe5\\xb1");
+	/* Overlong "/" (C0 AF) and a UTF-16 surrogate (ED A0 80). */
+	assert_string_equal(str_escape("\xc0\xaf\xed\xa0\x80", out, sizeof(out)),
+	    "\\xc0\\xaf\\xed\\xa0\\x80");
+	/* C1 control U+0085 and RIGHT-TO-LEFT OVERRIDE U+202E. */
+	assert_string_equal(str_escape("a\xc2\x85" "b\xe2\x80\xae" "c", out,
+	    sizeof(out)), "a\\xc2\\x85b\\xe2\\x80\\xaec");
+	/* 9 bytes: "ab", one 3-byte character and "..." fit; no half char. */
+	assert_string_equal(str_escape("ab\xe5\xb1\xb1\xe7\x94\xb0\xe4\xb8\xad",
+	    small, sizeof(small)), "ab\xe5\xb1\xb1...");
+	assert_string_equal(str_escape("ab\xe5\xb1\xb1\xe7\x94\xb0", small,
+	    sizeof(small)), "ab\xe5\xb1\xb1\xe7\x94\xb0");
+}
+
 static void
 test_str_copy(void **state)
 {
@@ -873,6 +904,7 @@ main(void)
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_str_escape),
+		cmocka_unit_test(test_str_escape_utf8),
 		cmocka_unit_test(test_str_copy),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_mem),
