@@ -79,7 +79,8 @@ cmd_pki_init_exec(const struct cmd_entry *self, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_pki_init_entry = {
-	"pki init", "--dir DIR --name NAME [--key-type ecdsa|ed25519] [--days N]",
+	"pki init",
+	"--dir DIR --name NAME [--key-type ecdsa|ed25519] [--days N]",
 	"create a certificate authority in a folder",
 	"  --dir DIR         the CA folder (created 0700; default: pki_dir)\n"
 	"  --name NAME       the CA's name (certificate subject CN)\n"

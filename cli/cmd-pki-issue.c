@@ -121,9 +121,9 @@ const struct cmd_entry cmd_pki_issue_entry = {
 	"issue a certificate and key for a hub, AP, engineer or admin",
 	"  --dir DIR         the CA folder (default: pki_dir)\n"
 	"  --role ROLE       hub, ap, engineer or admin\n"
-	"  --name NAME       subject CN: a host name or address for hub and ap\n"
-	"                    (also put in subjectAltName), a person's name or\n"
-	"                    ID for engineer and admin\n"
+	"  --name NAME       subject CN: a host name or address for hub and\n"
+	"                    ap (also put in subjectAltName), a person's\n"
+	"                    name or ID for engineer and admin\n"
 	"  --days N          validity (default 365 for hub/ap, at most 825;\n"
 	"                    90 for engineer/admin, at most 397)\n"
 	"  --key-type TYPE   ecdsa or ed25519 (default: the CA's key type)\n"

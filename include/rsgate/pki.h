@@ -47,7 +47,7 @@ struct stack_st_X509;	/* STACK_OF(X509) */
 
 /* Roles are bits so that a relying party can accept several at once. */
 enum pki_role {
-	PKI_ROLE_HUB = 0x1,	 /* the vendor's hub (TLS server and client) */
+	PKI_ROLE_HUB = 0x1,	 /* the vendor's hub (TLS server, client) */
 	PKI_ROLE_AP = 0x2,	 /* a hospital access point (both) */
 	PKI_ROLE_ENGINEER = 0x4, /* a service engineer (TLS client) */
 	PKI_ROLE_ADMIN = 0x8,	 /* an administrator (TLS client) */
@@ -60,7 +60,7 @@ enum pki_key_type {
 };
 
 /* Limits and defaults (days). */
-#define PKI_NAME_MAX 64			/* subject CN, X.520 ub-common-name */
+#define PKI_NAME_MAX 64			/* subject CN (X.520 bound) */
 #define PKI_PEM_MAX (1024 * 1024)	/* any PEM file we read */
 #define PKI_CA_DAYS_DEFAULT 3650
 #define PKI_CA_DAYS_MAX 7300
@@ -68,13 +68,13 @@ enum pki_key_type {
 #define PKI_DEVICE_DAYS_MAX 825
 #define PKI_PERSON_DAYS_DEFAULT 90	/* engineer, admin */
 #define PKI_PERSON_DAYS_MAX 397
-#define PKI_CRL_DAYS_DEFAULT 30		/* nextUpdate after each signing */
+#define PKI_CRL_DAYS_DEFAULT 30		/* nextUpdate after signing */
 #define PKI_CRL_DAYS_MAX 366
 #define PKI_CLOCK_SKEW 300		/* notBefore is backdated this much */
 #define PKI_SERIAL_HEX_MAX 41		/* 20 bytes in hex and a NUL */
 #define PKI_FINGERPRINT_HEX 65		/* SHA-256 in hex and a NUL */
 
-/* ---- roles -------------------------------------------------------------- */
+/* ---- roles --------------------------------------------------------------- */
 
 /* "hub", "ap", "engineer", "admin"; NULL for anything else. */
 const char *pki_role_name(enum pki_role role);
@@ -100,7 +100,7 @@ int pki_key_type_parse(const char *s, enum pki_key_type *out) RSG_WUR;
  */
 int pki_init(void) RSG_WUR;
 
-/* ---- the CA ---------------------------------------------------------------- */
+/* ---- the CA -------------------------------------------------------------- */
 
 struct pki_ca;
 
@@ -158,7 +158,7 @@ int pki_ca_revoke_serial(struct pki_ca *ca, const char *serial_hex,
 int pki_ca_crl_refresh(struct pki_ca *ca, unsigned days, int64_t now,
     char *err, size_t errlen) RSG_WUR;
 
-/* ---- certificates and keys ------------------------------------------------- */
+/* ---- certificates and keys ----------------------------------------------- */
 
 void pki_cert_free(struct x509_st *cert);
 /* Frees the key (OpenSSL wipes key material). NULL is fine. */
@@ -203,8 +203,10 @@ unsigned pki_cert_roles(const struct x509_st *cert);
 int pki_cert_subject_cn(const struct x509_st *cert, char *out,
     size_t outlen) RSG_WUR;
 /* Subject or issuer as one RFC 2253 line ("CN=x,O=y"), escaped. */
-int pki_cert_subject(const struct x509_st *cert, char *out, size_t outlen) RSG_WUR;
-int pki_cert_issuer(const struct x509_st *cert, char *out, size_t outlen) RSG_WUR;
+int pki_cert_subject(const struct x509_st *cert, char *out,
+    size_t outlen) RSG_WUR;
+int pki_cert_issuer(const struct x509_st *cert, char *out,
+    size_t outlen) RSG_WUR;
 /* The serial in lower-case hex (PKI_SERIAL_HEX_MAX bytes is enough). */
 int pki_cert_serial_hex(const struct x509_st *cert, char *out,
     size_t outlen) RSG_WUR;
@@ -218,7 +220,7 @@ int pki_cert_validity(const struct x509_st *cert, int64_t *not_before,
 int pki_cert_key_desc(const struct x509_st *cert, char *out,
     size_t outlen) RSG_WUR;
 
-/* ---- trust and verification ------------------------------------------------ */
+/* ---- trust and verification ---------------------------------------------- */
 
 struct pki_trust;
 

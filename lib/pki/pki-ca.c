@@ -256,7 +256,8 @@ crl_build(X509 *ca_cert, EVP_PKEY *ca_key, X509_CRL *old,
 	}
 	if (add != NULL) {
 		if ((rev = X509_REVOKED_new()) == NULL ||
-		    !X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)add) ||
+		    !X509_REVOKED_set_serialNumber(rev,
+		    (ASN1_INTEGER *)add) ||
 		    !X509_REVOKED_set_revocationDate(rev, last) ||
 		    !X509_CRL_add0_revoked(crl, rev))
 			goto out;
@@ -264,14 +265,15 @@ crl_build(X509 *ca_cert, EVP_PKEY *ca_key, X509_CRL *old,
 	}
 	if (!X509_CRL_sort(crl))
 		goto out;
-	/* crlNumber: monotonic, so relying parties can tell newer from older. */
+	/* crlNumber is monotonic: relying parties can tell the newer CRL. */
 	if (old != NULL && (oldnum = X509_CRL_get_ext_d2i(old, NID_crl_number,
 	    NULL, NULL)) != NULL) {
 		if ((bn = ASN1_INTEGER_to_BN(oldnum, NULL)) == NULL)
 			goto out;
 	} else if ((bn = BN_new()) == NULL)
 		goto out;
-	if (!BN_add_word(bn, 1) || (num = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	if (!BN_add_word(bn, 1) ||
+	    (num = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
 	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1)
 		goto out;
 	X509V3_set_ctx_nodb(&ctx);
@@ -718,7 +720,8 @@ pki_ca_revoke_serial(struct pki_ca *ca, const char *serial_hex, int64_t now,
 {
 	ASN1_INTEGER *serial = NULL;
 	BIGNUM *bn = NULL;
-	char hex[PKI_SERIAL_HEX_MAX], fname[PKI_SERIAL_HEX_MAX + 16], *path = NULL;
+	char hex[PKI_SERIAL_HEX_MAX], fname[PKI_SERIAL_HEX_MAX + 16];
+	char *path = NULL;
 	size_t i, n;
 	int r = RSG_ERR_FORMAT;
 

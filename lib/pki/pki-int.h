@@ -25,6 +25,7 @@ int pki_asn1_time_get(const ASN1_TIME *t, int64_t *out) RSG_WUR;
 /* Seconds since the epoch plus days, checked for overflow. */
 int pki_time_add_days(int64_t t, unsigned days, int64_t *out) RSG_WUR;
 /* The serial of cert as a canonical lower-case hex string. */
-int pki_serial_hex(const ASN1_INTEGER *serial, char *out, size_t outlen) RSG_WUR;
+int pki_serial_hex(const ASN1_INTEGER *serial, char *out,
+    size_t outlen) RSG_WUR;
 
 #endif

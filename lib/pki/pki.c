@@ -81,7 +81,8 @@ pki_init(void)
 	for (i = 0; i < N_ROLES; i++) {
 		nid = OBJ_txt2nid(roles[i].oid);
 		if (nid == NID_undef)
-			nid = OBJ_create(roles[i].oid, roles[i].sn, roles[i].ln);
+			nid = OBJ_create(roles[i].oid, roles[i].sn,
+			    roles[i].ln);
 		if (nid == NID_undef) {
 			ERR_clear_error();
 			r = RSG_ERR_NOMEM;
@@ -335,7 +336,7 @@ pki_pem_bio(const char *path, BIO **out)
 	return 0;
 }
 
-/* ---- certificates and keys ------------------------------------------------ */
+/* ---- certificates and keys ---------------------------------------------- */
 
 void
 pki_cert_free(struct x509_st *cert)
@@ -383,7 +384,8 @@ pki_cert_load_chain(const char *path, struct x509_st **certp,
 		}
 		/* Only the end of the input may stop the loop. */
 		r = RSG_ERR_FORMAT;
-		if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		if (ERR_GET_REASON(ERR_peek_last_error()) !=
+		    PEM_R_NO_START_LINE)
 			goto out;
 	}
 	*certp = cert;
@@ -600,7 +602,7 @@ pki_certkey_write(const char *prefix, const struct x509_st *cert,
 	return r;
 }
 
-/* ---- accessors ------------------------------------------------------------ */
+/* ---- accessors ---------------------------------------------------------- */
 
 unsigned
 pki_cert_roles(const struct x509_st *cert)
