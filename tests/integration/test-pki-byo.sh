@@ -10,6 +10,8 @@ if ! command -v openssl >/dev/null 2>&1; then
 	echo "test-pki-byo.sh: skipped, no openssl tool"
 	exit 0
 fi
+# The steps below run inside $T; keep the binary reachable.
+case $RSGATE in /*) ;; *) RSGATE=$PWD/$RSGATE ;; esac
 ARC=2.25.224203575153668486410630175879743435226
 cd "$T" || exit 1
 
