@@ -7,8 +7,20 @@
 #include "rsgate.h"
 
 extern const struct cmd_entry cmd_config_doc_entry;
+extern const struct cmd_entry cmd_pki_init_entry;
+extern const struct cmd_entry cmd_pki_issue_entry;
+extern const struct cmd_entry cmd_pki_revoke_entry;
+extern const struct cmd_entry cmd_pki_crl_entry;
+extern const struct cmd_entry cmd_pki_show_entry;
+extern const struct cmd_entry cmd_pki_verify_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_config_doc_entry,
+	&cmd_pki_init_entry,
+	&cmd_pki_issue_entry,
+	&cmd_pki_revoke_entry,
+	&cmd_pki_crl_entry,
+	&cmd_pki_show_entry,
+	&cmd_pki_verify_entry,
 	NULL,
 };
