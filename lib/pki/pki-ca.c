@@ -44,20 +44,29 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
-/* A subject CN: printable ASCII, no leading or trailing space. */
+/*
+ * A subject CN: at most PKI_NAME_MAX characters of printable text in UTF-8
+ * (people's names are often Japanese), no control or bidi-override
+ * characters, no quotes or backslashes, no leading or trailing space.
+ * str_escape() leaves exactly such strings unchanged.
+ */
 static int
 name_valid(const char *name)
 {
-	size_t i, n;
+	char esc[4 * PKI_NAME_MAX + 8];
+	size_t i, n, chars = 0;
 
-	if (name == NULL || (n = strlen(name)) == 0 || n > PKI_NAME_MAX)
+	if (name == NULL || (n = strlen(name)) == 0 || n > 4 * PKI_NAME_MAX)
 		return 0;
 	if (name[0] == ' ' || name[n - 1] == ' ')
 		return 0;
 	for (i = 0; i < n; i++)
-		if (name[i] < 0x20 || name[i] > 0x7e)
-			return 0;
-	return 1;
+		if (((unsigned char)name[i] & 0xc0) != 0x80)
+			chars++;
+	if (chars > PKI_NAME_MAX)
+		return 0;
+	str_escape(name, esc, sizeof(esc));
+	return strcmp(esc, name) == 0;
 }
 
 /* A DNS name: labels of letters, digits and inner hyphens. */
@@ -364,8 +373,9 @@ pki_ca_create(const char *dir, const char *name, enum pki_key_type kt,
 	if ((r = pki_init()) != 0)
 		return r;
 	if (dir == NULL || !name_valid(name)) {
-		pki_seterr(err, errlen, "the CA name must be 1..%d printable "
-		    "ASCII characters", PKI_NAME_MAX);
+		pki_seterr(err, errlen, "the CA name must be 1..%d characters of "
+		    "printable text, without quotes, backslashes or control "
+		    "characters", PKI_NAME_MAX);
 		return RSG_ERR_INVALID_ARG;
 	}
 	if (days < 1 || days > PKI_CA_DAYS_MAX ||
@@ -561,8 +571,9 @@ pki_ca_issue(struct pki_ca *ca, const struct pki_issue_req *req,
 		return RSG_ERR_INVALID_ARG;
 	}
 	if (!name_valid(req->name)) {
-		pki_seterr(err, errlen, "the name must be 1..%d printable "
-		    "ASCII characters", PKI_NAME_MAX);
+		pki_seterr(err, errlen, "the name must be 1..%d characters of "
+		    "printable text, without quotes, backslashes or control "
+		    "characters", PKI_NAME_MAX);
 		return RSG_ERR_INVALID_ARG;
 	}
 	if (req->days < 1 || req->days > pki_role_days_max(req->role) ||

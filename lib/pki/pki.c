@@ -654,7 +654,8 @@ pki_cert_subject_cn(const struct x509_st *cert, char *out, size_t outlen)
 }
 
 static int
-name_oneline(const X509_NAME *name, char *out, size_t outlen)
+name_print(const X509_NAME *name, unsigned long flags, char *out,
+    size_t outlen)
 {
 	BIO *bio;
 	char *p;
@@ -663,9 +664,7 @@ name_oneline(const X509_NAME *name, char *out, size_t outlen)
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
 		return RSG_ERR_NOMEM;
-	/* RFC 2253 with non-ASCII and control bytes escaped. */
-	if (X509_NAME_print_ex(bio, name, 0,
-	    XN_FLAG_RFC2253) < 0)
+	if (X509_NAME_print_ex(bio, name, 0, flags) < 0)
 		goto out;
 	if ((n = BIO_get_mem_data(bio, &p)) < 0)
 		goto out;
@@ -678,6 +677,27 @@ name_oneline(const X509_NAME *name, char *out, size_t outlen)
  out:
 	BIO_free(bio);
 	return r;
+}
+
+/*
+ * RFC 2253 text of a name. UTF-8 is kept readable (engineers' names are
+ * often Japanese) when every character is safe to show as it is — what
+ * str_escape() leaves unchanged; otherwise, as for any hostile or odd name,
+ * non-ASCII and control bytes are escaped.
+ */
+static int
+name_oneline(const X509_NAME *name, char *out, size_t outlen)
+{
+	char esc[1024];
+	int r;
+
+	r = name_print(name, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB, out,
+	    outlen);
+	if (r == 0 && strlen(out) < sizeof(esc) &&
+	    strpbrk(out, "\\\"") == NULL &&
+	    strcmp(str_escape(out, esc, sizeof(esc)), out) == 0)
+		return 0;
+	return name_print(name, XN_FLAG_RFC2253, out, outlen);
 }
 
 int

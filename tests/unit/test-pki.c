@@ -233,6 +233,44 @@ test_ca_bad_args(void **state)
 	assert_null(key);
 }
 
+/*
+ * R4: engineers are personal identities, named as they are named: a UTF-8
+ * (Japanese) name is issued and shown readably; names that could disguise
+ * themselves (bidi override, quotes, control bytes) are refused.
+ */
+static void
+test_issue_utf8_name(void **state)
+{
+	struct fixture *f = *state;
+	struct pki_issue_req req = { PKI_ROLE_ENGINEER,
+	    "\xe4\xbd\x90\xe8\x97\xa4 \xe8\x8a\xb1\xe5\xad\x90",
+	    PKI_KEY_ECDSA_P256, 30, f->now };
+	char err[512], subj[512];
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+
+	assert_int_equal(pki_ca_issue(f->ca_a, &req, &cert, &key, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pki_cert_subject(cert, subj, sizeof(subj)), 0);
+	assert_string_equal(subj,
+	    "CN=\xe4\xbd\x90\xe8\x97\xa4 \xe8\x8a\xb1\xe5\xad\x90");
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	cert = NULL;
+	key = NULL;
+	req.name = "admin\xe2\x80\xae" "gnp.exe";
+	assert_int_equal(pki_ca_issue(f->ca_a, &req, &cert, &key, err,
+	    sizeof(err)), RSG_ERR_INVALID_ARG);
+	req.name = "a\"b";
+	assert_int_equal(pki_ca_issue(f->ca_a, &req, &cert, &key, err,
+	    sizeof(err)), RSG_ERR_INVALID_ARG);
+	req.name = "\xff\xfe";
+	assert_int_equal(pki_ca_issue(f->ca_a, &req, &cert, &key, err,
+	    sizeof(err)), RSG_ERR_INVALID_ARG);
+	assert_null(cert);
+	assert_null(key);
+}
+
 /* R4, R16: each role's certificate carries its role and the right EKUs. */
 static void
 test_issue_each_role(void **state)
@@ -680,6 +718,7 @@ main(void)
 		cmocka_unit_test(test_ca_create_ecdsa),
 		cmocka_unit_test(test_ca_create_ed25519),
 		cmocka_unit_test(test_ca_bad_args),
+		cmocka_unit_test(test_issue_utf8_name),
 		cmocka_unit_test(test_issue_each_role),
 		cmocka_unit_test(test_verify_wrong_role),
 		cmocka_unit_test(test_verify_expired),
