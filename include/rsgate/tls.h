@@ -1,0 +1,84 @@
+/*
+ * tls: TLS 1.3 contexts with mutual authentication for every rsgate
+ * connection (the hub's listeners, the AP's control channel, the tunnel's
+ * end-to-end handshake). One place decides the protocol version, the
+ * verification of the peer's chain, revocation, and the peer's rsgate role,
+ * so no listener can forget one of them.
+ *
+ * The peer is refused during the handshake (with a TLS alert) when its
+ * certificate does not chain to the configured CA, is expired, revoked (when
+ * a CRL is configured) or lacks every role in the context's accepted set.
+ * After the handshake, tls_peer_get() returns who the peer is.
+ */
+#ifndef RSGATE_TLS_H
+#define RSGATE_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsgate/util.h"
+
+struct ssl_ctx_st;	/* SSL_CTX */
+struct ssl_st;		/* SSL */
+
+enum tls_side {
+	TLS_SERVER,
+	TLS_CLIENT,
+};
+
+struct tls_ctx;
+
+/* What a context is made from; every field but crl is required. */
+struct tls_ctx_conf {
+	enum tls_side side;
+	const char *cert;	/* our certificate (PEM, may hold a chain) */
+	const char *key;	/* our private key (0600) */
+	const char *ca;		/* trust anchors for the peer's certificate */
+	const char *crl;	/* revocation list of the CA, or NULL */
+	unsigned peer_roles;	/* PKI_ROLE_* mask: the peer needs one of them */
+};
+
+/*
+ * A new context: TLS 1.3 only, peer certificate required and verified,
+ * no session resumption (every connection proves its certificate afresh),
+ * buffers released while idle. err gets a one-line reason on failure.
+ */
+int tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out,
+    char *err, size_t errlen) RSG_WUR;
+void tls_ctx_free(struct tls_ctx *ctx);
+/* The OpenSSL context, for SSL_new() or bufferevent_openssl. */
+struct ssl_ctx_st *tls_ctx_ssl(const struct tls_ctx *ctx);
+/*
+ * Reload the CRL (after `rsgate pki revoke`): later handshakes use the new
+ * list; on error the old trust stays in force.
+ */
+int tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen) RSG_WUR;
+
+/* A new SSL for ctx, with hostname-independent verification set up. */
+struct ssl_st *tls_ssl_new(const struct tls_ctx *ctx);
+
+/* Who the peer of a completed handshake is. */
+struct tls_peer {
+	char cn[4 * 64 + 1];		/* subject CN (UTF-8) */
+	char fingerprint[65];		/* SHA-256 of the certificate, hex */
+	char serial[41];		/* serial number, hex */
+	unsigned roles;			/* PKI_ROLE_* mask */
+};
+
+/*
+ * Fill peer from a completed handshake on ssl. Fails closed: RSG_ERR_VERIFY
+ * if there is no verified peer certificate, RSG_ERR_CERT_ROLE if it lacks
+ * every role in roles.
+ */
+int tls_peer_get(struct ssl_st *ssl, unsigned roles, struct tls_peer *peer)
+    RSG_WUR;
+
+/*
+ * Why the handshake on ssl failed, as one line for a person and an audit
+ * record ("certificate revoked", "peer does not offer TLS 1.3", ...): the
+ * verification result when the peer's certificate was refused, else the
+ * OpenSSL error queue (consumed). Writes into out and returns it.
+ */
+const char *tls_error_reason(struct ssl_st *ssl, char *out, size_t outlen);
+
+#endif /* RSGATE_TLS_H */

@@ -1,0 +1,349 @@
+/*
+ * tls.c: TLS 1.3 contexts with mutual authentication. The peer's chain,
+ * validity and revocation are checked by OpenSSL against the pki trust
+ * store; its rsgate role is checked here, in the verification callback, so a
+ * certificate of the wrong role is refused during the handshake with an
+ * alert, like an unknown or revoked one, and never reaches application code.
+ */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rsgate/pki.h"
+#include "rsgate/tls.h"
+
+struct tls_ctx {
+	SSL_CTX *ssl;
+	struct pki_trust *trust;
+	enum tls_side side;
+	unsigned peer_roles;
+	char *ca, *crl;
+};
+
+static int tls_ctx_idx = -1;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void
+tls_init_once(void)
+{
+	tls_ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/*
+ * Called by OpenSSL for each certificate of the peer's chain, after its own
+ * checks (chain, validity, CRL). At the leaf, also require the role.
+ */
+static int
+tls_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	const struct tls_ctx *ctx;
+	X509 *cert;
+	SSL *ssl;
+
+	if (!ok)
+		return 0;
+	if (X509_STORE_CTX_get_error_depth(xs) != 0)
+		return 1;
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl == NULL)
+		return 0;
+	ctx = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_ctx_idx);
+	cert = X509_STORE_CTX_get_current_cert(xs);
+	if (ctx == NULL || cert == NULL ||
+	    (pki_cert_roles(cert) & ctx->peer_roles) == 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_INVALID_PURPOSE);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+tls_seterr(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char ebuf[256];
+
+	if (e != 0) {
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		snprintf(err, errlen, "%s: %s", what, ebuf);
+	} else
+		snprintf(err, errlen, "%s", what);
+	ERR_clear_error();
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+int
+tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out, char *err,
+    size_t errlen)
+{
+	struct tls_ctx *ctx = NULL;
+	STACK_OF(X509) *chain = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char qpath[256];
+	int i, r = RSG_ERR_CRYPTO;
+
+	if (conf == NULL || conf->cert == NULL || conf->key == NULL ||
+	    conf->ca == NULL || conf->peer_roles == 0) {
+		snprintf(err, errlen, "TLS needs a certificate, a key, a CA "
+		    "and the peer's role");
+		return RSG_ERR_INVALID_ARG;
+	}
+	if ((r = pki_init()) != 0) {
+		snprintf(err, errlen, "cannot initialise PKI: %s",
+		    rsg_strerror(r));
+		return r;
+	}
+	pthread_once(&tls_once, tls_init_once);
+	if (tls_ctx_idx < 0) {
+		snprintf(err, errlen, "cannot initialise TLS");
+		return RSG_ERR_CRYPTO;
+	}
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+		goto nomem;
+	ctx->side = conf->side;
+	ctx->peer_roles = conf->peer_roles;
+	if ((ctx->ca = strdup(conf->ca)) == NULL ||
+	    (conf->crl != NULL && (ctx->crl = dup_or_null(conf->crl)) == NULL))
+		goto nomem;
+	if ((r = pki_certkey_load(conf->cert, conf->key, &cert, &chain,
+	    &key)) != 0) {
+		snprintf(err, errlen, "%s / %s: %s",
+		    str_escape(conf->cert, qpath, sizeof(qpath)), conf->key,
+		    r == RSG_ERR_PERM ? "private key readable by others "
+		    "(chmod 600)" : r == RSG_ERR_VERIFY ? "key does not "
+		    "match the certificate" : rsg_strerror(r));
+		goto fail;
+	}
+	if ((r = pki_trust_load(conf->ca, conf->crl, &ctx->trust, err,
+	    errlen)) != 0)
+		goto fail;
+	r = RSG_ERR_CRYPTO;
+	ctx->ssl = SSL_CTX_new(conf->side == TLS_SERVER ? TLS_server_method() :
+	    TLS_client_method());
+	if (ctx->ssl == NULL) {
+		tls_seterr(err, errlen, "SSL_CTX_new");
+		goto fail;
+	}
+	if (!SSL_CTX_set_min_proto_version(ctx->ssl, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx->ssl, TLS1_3_VERSION) ||
+	    SSL_CTX_use_certificate(ctx->ssl, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx->ssl, key) != 1 ||
+	    SSL_CTX_check_private_key(ctx->ssl) != 1) {
+		tls_seterr(err, errlen, "cannot set up TLS 1.3 with this "
+		    "certificate");
+		goto fail;
+	}
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		if (SSL_CTX_add1_chain_cert(ctx->ssl,
+		    sk_X509_value(chain, i)) != 1) {
+			tls_seterr(err, errlen, "cannot add chain certificate");
+			goto fail;
+		}
+	}
+	if (SSL_CTX_set1_verify_cert_store(ctx->ssl,
+	    pki_trust_store(ctx->trust)) != 1) {
+		tls_seterr(err, errlen, "cannot set the trust store");
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx->ssl,
+	    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify_cb);
+	SSL_CTX_set_verify_depth(ctx->ssl, 4);
+	/*
+	 * No resumption: a resumed session would skip the certificate, and a
+	 * revocation must take effect on the next connection.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_TICKET);
+	if (conf->side == TLS_SERVER)
+		SSL_CTX_set_num_tickets(ctx->ssl, 0);
+	/* Idle tunnels should cost little memory. */
+	SSL_CTX_set_mode(ctx->ssl, SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_set_ex_data(ctx->ssl, tls_ctx_idx, ctx) != 1) {
+		tls_seterr(err, errlen, "SSL_CTX_set_ex_data");
+		goto fail;
+	}
+	pki_cert_free(cert);
+	pki_key_free(key);
+	pki_chain_free(chain);
+	*out = ctx;
+	return 0;
+ nomem:
+	snprintf(err, errlen, "out of memory");
+	r = RSG_ERR_NOMEM;
+ fail:
+	pki_cert_free(cert);
+	pki_key_free(key);
+	pki_chain_free(chain);
+	tls_ctx_free(ctx);
+	ERR_clear_error();
+	return r;
+}
+
+void
+tls_ctx_free(struct tls_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	SSL_CTX_free(ctx->ssl);
+	pki_trust_free(ctx->trust);
+	free(ctx->ca);
+	free(ctx->crl);
+	free(ctx);
+}
+
+struct ssl_ctx_st *
+tls_ctx_ssl(const struct tls_ctx *ctx)
+{
+	return ctx->ssl;
+}
+
+int
+tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen)
+{
+	struct pki_trust *trust = NULL;
+	int r;
+
+	if ((r = pki_trust_load(ctx->ca, ctx->crl, &trust, err, errlen)) != 0)
+		return r;
+	if (SSL_CTX_set1_verify_cert_store(ctx->ssl,
+	    pki_trust_store(trust)) != 1) {
+		pki_trust_free(trust);
+		tls_seterr(err, errlen, "cannot set the trust store");
+		return RSG_ERR_CRYPTO;
+	}
+	pki_trust_free(ctx->trust);
+	ctx->trust = trust;
+	return 0;
+}
+
+struct ssl_st *
+tls_ssl_new(const struct tls_ctx *ctx)
+{
+	return SSL_new(ctx->ssl);
+}
+
+int
+tls_peer_get(struct ssl_st *ssl, unsigned roles, struct tls_peer *peer)
+{
+	struct tls_peer p;
+	X509 *cert;
+	int r = RSG_ERR_VERIFY;
+
+	memset(&p, 0, sizeof(p));
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return RSG_ERR_VERIFY;
+	if (SSL_get_verify_result(ssl) != X509_V_OK)
+		goto out;
+	p.roles = pki_cert_roles(cert);
+	if ((p.roles & roles) == 0) {
+		r = RSG_ERR_CERT_ROLE;
+		goto out;
+	}
+	if ((r = pki_cert_subject_cn(cert, p.cn, sizeof(p.cn))) != 0 ||
+	    (r = pki_cert_fingerprint(cert, p.fingerprint,
+	    sizeof(p.fingerprint))) != 0 ||
+	    (r = pki_cert_serial_hex(cert, p.serial, sizeof(p.serial))) != 0)
+		goto out;
+	*peer = p;
+	r = 0;
+ out:
+	X509_free(cert);
+	return r;
+}
+
+const char *
+tls_error_reason(struct ssl_st *ssl, char *out, size_t outlen)
+{
+	unsigned long e;
+	const char *why;
+	long v = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	switch (v) {
+	case X509_V_OK:
+		break;
+	case X509_V_ERR_CERT_REVOKED:
+		why = "peer certificate revoked";
+		goto verr;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		why = "peer certificate expired";
+		goto verr;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		why = "peer certificate not yet valid";
+		goto verr;
+	case X509_V_ERR_INVALID_PURPOSE:
+		why = "peer certificate not valid for this role";
+		goto verr;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+		why = "no current revocation list for the peer's CA";
+		goto verr;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		why = "peer certificate not issued by a trusted CA";
+		goto verr;
+	default:
+		snprintf(out, outlen, "peer certificate refused: %s",
+		    X509_verify_cert_error_string(v));
+		ERR_clear_error();
+		return out;
+	}
+	e = ERR_get_error();
+	ERR_clear_error();
+	if (e == 0) {
+		snprintf(out, outlen, "connection closed during the TLS "
+		    "handshake");
+		return out;
+	}
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+		snprintf(out, outlen, "peer does not speak TLS 1.3");
+		return out;
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+		snprintf(out, outlen, "peer does not speak TLS (plaintext?)");
+		return out;
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		snprintf(out, outlen, "peer sent no certificate");
+		return out;
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		snprintf(out, outlen, "peer refused our certificate (%s)",
+		    ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "alert");
+		return out;
+	default:
+		snprintf(out, outlen, "TLS handshake failed: %s",
+		    ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "unknown error");
+		return out;
+	}
+ verr:
+	snprintf(out, outlen, "%s", why);
+	ERR_clear_error();
+	return out;
+}

@@ -1,0 +1,415 @@
+/*
+ * test-tls.c: the TLS 1.3 contexts every rsgate connection uses. Handshakes
+ * run in memory over a socketpair. Checks that mutual authentication holds
+ * and that a wrong-role, revoked, expired or foreign certificate, a TLS 1.2
+ * peer and a plaintext peer are each refused during the handshake with a
+ * reason a person can act on (R15, R16, R17; issue 3's listener faults).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rsgate/pki.h"
+#include "rsgate/tls.h"
+#include "testutil.h"
+
+struct fx {
+	char *tmp;
+	char ca_a[4096], crl_a[4096], ca_b[4096];
+};
+
+static void
+issue(struct pki_ca *ca, const char *dir, enum pki_role role,
+    const char *name, const char *prefix, int64_t not_before, unsigned days)
+{
+	struct pki_issue_req req = { role, name, PKI_KEY_ECDSA_P256, days,
+		not_before };
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	char err[512];
+
+	assert_int_equal(pki_ca_issue(ca, &req, &cert, &key, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pki_certkey_write(tmppath(dir, prefix), cert, key,
+	    err, sizeof(err)), 0);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct pki_ca *a = NULL, *b = NULL;
+	int64_t now = time_now_ms() / 1000;
+	char err[512], path[4096];
+	X509 *cert = NULL;
+
+	assert_non_null(f);
+	assert_non_null(f->tmp = tmpdir_new("tls"));
+	snprintf(f->ca_a, sizeof(f->ca_a), "%s/ca-a/ca.crt", f->tmp);
+	snprintf(f->crl_a, sizeof(f->crl_a), "%s/ca-a/crl.pem", f->tmp);
+	snprintf(f->ca_b, sizeof(f->ca_b), "%s/ca-b/ca.crt", f->tmp);
+	assert_int_equal(pki_ca_create(tmppath(f->tmp, "ca-a"), "CA A",
+	    PKI_KEY_ECDSA_P256, 30, now, err, sizeof(err)), 0);
+	assert_int_equal(pki_ca_create(tmppath(f->tmp, "ca-b"), "CA B",
+	    PKI_KEY_ECDSA_P256, 30, now, err, sizeof(err)), 0);
+	assert_int_equal(pki_ca_open(tmppath(f->tmp, "ca-a"), &a, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pki_ca_open(tmppath(f->tmp, "ca-b"), &b, err,
+	    sizeof(err)), 0);
+	issue(a, f->tmp, PKI_ROLE_HUB, "hub.example", "hub", now, 10);
+	issue(a, f->tmp, PKI_ROLE_AP, "ap1.example", "ap", now, 10);
+	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Alice", "alice", now, 10);
+	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Mallory", "mallory", now, 10);
+	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Old", "old", now - 20 * 86400, 2);
+	issue(b, f->tmp, PKI_ROLE_ENGINEER, "Eve", "eve", now, 10);
+	snprintf(path, sizeof(path), "%s/mallory.crt", f->tmp);
+	assert_int_equal(pki_cert_load(path, &cert), 0);
+	assert_int_equal(pki_ca_revoke_cert(a, cert, now, err, sizeof(err)), 0);
+	X509_free(cert);
+	pki_ca_free(a);
+	pki_ca_free(b);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	tmpdir_rm(f->tmp);
+	free(f);
+	return 0;
+}
+
+static struct tls_ctx *
+ctx_for(struct fx *f, enum tls_side side, const char *who, unsigned peer_roles)
+{
+	struct tls_ctx_conf conf;
+	struct tls_ctx *ctx = NULL;
+	char cert[4096], key[4096], err[512];
+
+	snprintf(cert, sizeof(cert), "%s/%s.crt", f->tmp, who);
+	snprintf(key, sizeof(key), "%s/%s.key", f->tmp, who);
+	memset(&conf, 0, sizeof(conf));
+	conf.side = side;
+	conf.cert = cert;
+	conf.key = key;
+	conf.ca = f->ca_a;
+	conf.crl = f->crl_a;
+	conf.peer_roles = peer_roles;
+	if (tls_ctx_new(&conf, &ctx, err, sizeof(err)) != 0)
+		fail_msg("tls_ctx_new(%s): %s", who, err);
+	return ctx;
+}
+
+/*
+ * Drive both ends until each has finished or failed. Returns 1 when the
+ * server accepted the client (handshake done and a byte went across).
+ */
+static int
+handshake(SSL *c, SSL *s)
+{
+	int i, dc = 0, ds = 0, fc = 0, fs = 0, r;
+	char b = 0;
+
+	for (i = 0; i < 200 && !(fc || fs) && !(dc && ds); i++) {
+		if (!dc && !fc) {
+			r = SSL_do_handshake(c);
+			if (r == 1)
+				dc = 1;
+			else if (SSL_get_error(c, r) != SSL_ERROR_WANT_READ &&
+			    SSL_get_error(c, r) != SSL_ERROR_WANT_WRITE)
+				fc = 1;
+		}
+		if (!ds && !fs) {
+			r = SSL_do_handshake(s);
+			if (r == 1)
+				ds = 1;
+			else if (SSL_get_error(s, r) != SSL_ERROR_WANT_READ &&
+			    SSL_get_error(s, r) != SSL_ERROR_WANT_WRITE)
+				fs = 1;
+		}
+	}
+	if (!(dc && ds))
+		return 0;
+	/* TLS 1.3: the client finishes first; data proves the server agreed. */
+	if (SSL_write(c, "x", 1) != 1)
+		return 0;
+	for (i = 0; i < 50; i++)
+		if (SSL_read(s, &b, 1) == 1)
+			return b == 'x';
+	return 0;
+}
+
+struct pair {
+	SSL *c, *s;
+	int fd[2];
+};
+
+static void
+pair_new(struct pair *p, struct tls_ctx *cc, struct tls_ctx *sc)
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
+	fcntl(p->fd[0], F_SETFL, O_NONBLOCK);
+	fcntl(p->fd[1], F_SETFL, O_NONBLOCK);
+	assert_non_null(p->c = tls_ssl_new(cc));
+	assert_non_null(p->s = tls_ssl_new(sc));
+	SSL_set_fd(p->c, p->fd[0]);
+	SSL_set_fd(p->s, p->fd[1]);
+	SSL_set_connect_state(p->c);
+	SSL_set_accept_state(p->s);
+}
+
+static void
+pair_free(struct pair *p)
+{
+	SSL_free(p->c);
+	SSL_free(p->s);
+	close(p->fd[0]);
+	close(p->fd[1]);
+}
+
+/* The server side's verdict on a client certificate. */
+static void
+expect_client_refused(struct fx *f, const char *who, const char *reason)
+{
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "hub", PKI_ROLE_ENGINEER);
+	struct tls_ctx *cc;
+	struct pair p;
+	char why[256];
+
+	/* A foreign client trusts our CA; only its own cert is foreign. */
+	cc = ctx_for(f, TLS_CLIENT, who, PKI_ROLE_HUB);
+	pair_new(&p, cc, sc);
+	assert_false(handshake(p.c, p.s));
+	tls_error_reason(p.s, why, sizeof(why));
+	if (strstr(why, reason) == NULL)
+		fail_msg("%s: reason \"%s\", wanted \"%s\"", who, why, reason);
+	pair_free(&p);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
+/* R15, R16: mutual TLS 1.3; each side learns who the other is. */
+static void
+test_mutual_ok(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "hub", PKI_ROLE_ENGINEER);
+	struct tls_ctx *cc = ctx_for(f, TLS_CLIENT, "alice", PKI_ROLE_HUB);
+	struct tls_peer peer;
+	struct pair p;
+
+	pair_new(&p, cc, sc);
+	assert_true(handshake(p.c, p.s));
+	assert_int_equal(SSL_version(p.s), TLS1_3_VERSION);
+	assert_int_equal(tls_peer_get(p.s, PKI_ROLE_ENGINEER, &peer), 0);
+	assert_string_equal(peer.cn, "Alice");
+	assert_int_equal(peer.roles, PKI_ROLE_ENGINEER);
+	assert_int_equal(strlen(peer.fingerprint), 64);
+	assert_int_equal(tls_peer_get(p.c, PKI_ROLE_HUB, &peer), 0);
+	assert_string_equal(peer.cn, "hub.example");
+	/* Asking for another role than the peer has fails closed. */
+	assert_int_equal(tls_peer_get(p.s, PKI_ROLE_ADMIN, &peer),
+	    RSG_ERR_CERT_ROLE);
+	/* No session tickets: nothing to resume without a certificate. */
+	assert_int_equal(SSL_SESSION_is_resumable(SSL_get_session(p.c)), 0);
+	pair_free(&p);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
+/* R16: an access point's certificate cannot log in as an engineer. */
+static void
+test_wrong_role(void **state)
+{
+	expect_client_refused(*state, "ap", "not valid for this role");
+}
+
+/* R5: a revoked engineer is refused at the handshake. */
+static void
+test_revoked(void **state)
+{
+	expect_client_refused(*state, "mallory", "revoked");
+}
+
+static void
+test_expired(void **state)
+{
+	expect_client_refused(*state, "old", "expired");
+}
+
+/* A certificate from another CA, even one with the right role. */
+static void
+test_other_ca(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "hub", PKI_ROLE_ENGINEER);
+	SSL_CTX *raw;
+	struct pair p;
+	char why[256];
+
+	/* Eve's client, built by hand: trusts CA A, presents CA B's cert. */
+	assert_non_null(raw = SSL_CTX_new(TLS_client_method()));
+	assert_int_equal(SSL_CTX_use_certificate_file(raw,
+	    tmppath(f->tmp, "eve.crt"), SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(raw,
+	    tmppath(f->tmp, "eve.key"), SSL_FILETYPE_PEM), 1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.fd), 0);
+	fcntl(p.fd[0], F_SETFL, O_NONBLOCK);
+	fcntl(p.fd[1], F_SETFL, O_NONBLOCK);
+	p.c = SSL_new(raw);
+	p.s = tls_ssl_new(sc);
+	SSL_set_fd(p.c, p.fd[0]);
+	SSL_set_fd(p.s, p.fd[1]);
+	SSL_set_connect_state(p.c);
+	SSL_set_accept_state(p.s);
+	assert_false(handshake(p.c, p.s));
+	tls_error_reason(p.s, why, sizeof(why));
+	assert_non_null(strstr(why, "not issued by a trusted CA"));
+	pair_free(&p);
+	SSL_CTX_free(raw);
+	tls_ctx_free(sc);
+}
+
+/* The client side checks the server too: an AP posing as the hub. */
+static void
+test_server_wrong_role(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "ap", PKI_ROLE_ENGINEER);
+	struct tls_ctx *cc = ctx_for(f, TLS_CLIENT, "alice", PKI_ROLE_HUB);
+	struct pair p;
+	char why[256];
+
+	pair_new(&p, cc, sc);
+	assert_false(handshake(p.c, p.s));
+	tls_error_reason(p.c, why, sizeof(why));
+	assert_non_null(strstr(why, "not valid for this role"));
+	pair_free(&p);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
+/* A TLS 1.2 client is refused: TLS 1.3 only. */
+static void
+test_tls12_refused(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "hub", PKI_ROLE_ENGINEER);
+	SSL_CTX *raw;
+	struct pair p;
+	char why[256];
+
+	assert_non_null(raw = SSL_CTX_new(TLS_client_method()));
+	SSL_CTX_set_max_proto_version(raw, TLS1_2_VERSION);
+	assert_int_equal(SSL_CTX_use_certificate_file(raw,
+	    tmppath(f->tmp, "alice.crt"), SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(raw,
+	    tmppath(f->tmp, "alice.key"), SSL_FILETYPE_PEM), 1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.fd), 0);
+	fcntl(p.fd[0], F_SETFL, O_NONBLOCK);
+	fcntl(p.fd[1], F_SETFL, O_NONBLOCK);
+	p.c = SSL_new(raw);
+	p.s = tls_ssl_new(sc);
+	SSL_set_fd(p.c, p.fd[0]);
+	SSL_set_fd(p.s, p.fd[1]);
+	SSL_set_connect_state(p.c);
+	SSL_set_accept_state(p.s);
+	assert_false(handshake(p.c, p.s));
+	tls_error_reason(p.s, why, sizeof(why));
+	if (strstr(why, "TLS 1.3") == NULL)
+		fail_msg("reason \"%s\"", why);
+	pair_free(&p);
+	SSL_CTX_free(raw);
+	tls_ctx_free(sc);
+}
+
+/* Plaintext on a TLS port gets a plain reason, not a crash. */
+static void
+test_plaintext_refused(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "hub", PKI_ROLE_ENGINEER);
+	const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	int fd[2], i, r = 1;
+	char why[256];
+	SSL *s;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0);
+	fcntl(fd[1], F_SETFL, O_NONBLOCK);
+	assert_int_equal(write(fd[0], req, sizeof(req) - 1),
+	    (ssize_t)sizeof(req) - 1);
+	s = tls_ssl_new(sc);
+	SSL_set_fd(s, fd[1]);
+	SSL_set_accept_state(s);
+	for (i = 0; i < 10; i++) {
+		r = SSL_do_handshake(s);
+		if (r == 1 || SSL_get_error(s, r) != SSL_ERROR_WANT_READ)
+			break;
+	}
+	assert_int_not_equal(r, 1);
+	tls_error_reason(s, why, sizeof(why));
+	if (strstr(why, "plaintext") == NULL)
+		fail_msg("reason \"%s\"", why);
+	SSL_free(s);
+	close(fd[0]);
+	close(fd[1]);
+	tls_ctx_free(sc);
+}
+
+/* A world-readable key is refused when the context is made. */
+static void
+test_key_permissions(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx_conf conf = { TLS_SERVER, NULL, NULL, NULL, NULL,
+		PKI_ROLE_ENGINEER };
+	struct tls_ctx *ctx = NULL;
+	char cert[4096], key[4096], err[512];
+
+	snprintf(cert, sizeof(cert), "%s/hub.crt", f->tmp);
+	snprintf(key, sizeof(key), "%s/hub.key", f->tmp);
+	conf.cert = cert;
+	conf.key = key;
+	conf.ca = f->ca_a;
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_not_equal(tls_ctx_new(&conf, &ctx, err, sizeof(err)), 0);
+	assert_null(ctx);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(tls_ctx_new(&conf, &ctx, err, sizeof(err)), 0);
+	tls_ctx_free(ctx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mutual_ok),
+		cmocka_unit_test(test_wrong_role),
+		cmocka_unit_test(test_revoked),
+		cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_other_ca),
+		cmocka_unit_test(test_server_wrong_role),
+		cmocka_unit_test(test_tls12_refused),
+		cmocka_unit_test(test_plaintext_refused),
+		cmocka_unit_test(test_key_permissions),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
