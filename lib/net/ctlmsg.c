@@ -718,7 +718,15 @@ ctl_msg_decode(const struct ctl_frame *f, struct ctl_msg **mp)
 		return RSG_ERR_VERSION;
 	if ((c = codec_lookup(f->type)) == NULL)
 		return RSG_ERR_FORMAT;
-	if (f->payload_len > CTL_FRAME_MAX)
+	if (f->payload_len > CTL_FRAME_MAX - (CTL_FRAME_HDR_LEN - 4))
+		return RSG_ERR_LIMIT;
+	/*
+	 * A first message is held to the pre-hello cap even when it arrives
+	 * later (where it is refused as unexpected anyway), so the decoder
+	 * accepts exactly what the encoder produces.
+	 */
+	if ((c->info.flags & CTL_F_FIRST) &&
+	    f->payload_len > CTL_FRAME_MAX_HELLO - (CTL_FRAME_HDR_LEN - 4))
 		return RSG_ERR_LIMIT;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return RSG_ERR_NOMEM;

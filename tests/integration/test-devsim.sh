@@ -97,6 +97,24 @@ expect_grep "$T/log1" 'PatientName=[A-Z]+\^[A-Z]+ PatientID=P[0-9]{6} ' \
     "patient name and ID fields"
 expect_grep "$T/log1" '^# rsgate-devsim .*fictitious' "marked fictitious"
 
+# Pipelined: 200 GETs in one go produce ~2 MB of replies, more than the
+# output cap, so reading pauses and resumes (back-pressure) and every
+# reply still arrives whole and in order.
+i=0
+: >"$T/in"
+while [ $i -lt 200 ]; do
+	echo "GET service-01.log" >>"$T/in"
+	i=$((i + 1))
+done
+echo "ECHO end" >>"$T/in"
+talk "$T/in"
+total=$(wc -c <"$T/reply")
+if [ "$total" -eq $((200 * (hdr + size1) + 4)) ]; then ok; else
+	fail "pipelined GETs: $total bytes, wanted $((200 * (hdr + size1) + 4))"
+fi
+tail -n 1 "$T/reply" >"$T/got"
+expect_grep "$T/got" '^end$' "the command after 200 GETs is answered"
+
 # QUIT closes the connection even though the client keeps it open.
 (printf 'QUIT\nHELLO\n'; sleep 3) | "$TCP" -t 2 127.0.0.1 "$PORT" \
     >"$T/reply" 2>&1

@@ -668,6 +668,23 @@ test_hello_frame_cap(void **state)
 	free(devs);
 }
 
+/* The decoder holds a HELLO to the same cap, wherever it arrives. */
+static void
+test_hello_decode_cap(void **state)
+{
+	struct ctl_msg *d = NULL;
+	struct rsg_buf *p;
+
+	(void)state;
+	p = hello_payload(CTL_DEVICES_MAX, 5, CTL_DEVICES_MAX);
+	assert_true(buf_len(p) > CTL_FRAME_MAX_HELLO);
+	assert_true(buf_len(p) < CTL_FRAME_MAX);
+	assert_int_equal(decode_payload(CTL_HELLO, buf_ptr(p), buf_len(p),
+	    &d), RSG_ERR_LIMIT);
+	assert_null(d);
+	buf_free(p);
+}
+
 static void
 test_malformed_fields(void **state)
 {
@@ -928,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_count_limits),
 		cmocka_unit_test(test_hello_frame_cap),
+		cmocka_unit_test(test_hello_decode_cap),
 		cmocka_unit_test(test_malformed_fields),
 		cmocka_unit_test(test_hostport_split),
 		cmocka_unit_test(test_type_table),
