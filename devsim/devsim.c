@@ -713,7 +713,15 @@ main(int argc, char **argv)
 		if ((unsigned char)ds.name[i] <= ' ')
 			break;
 	if (ds.name[i] != '\0' || i == 0 || i > 255 ||
-	    strchr(ds.model, '\n') != NULL || strlen(ds.model) > 255) {
+	    strlen(ds.model) > 255) {
+		fprintf(stderr, "rsgate-devsim: --name must be 1..255 "
+		    "printable characters without spaces, --model one line\n");
+		return 2;
+	}
+	for (i = 0; ds.model[i] != '\0'; i++)
+		if ((unsigned char)ds.model[i] < ' ')
+			break;
+	if (ds.model[i] != '\0') {
 		fprintf(stderr, "rsgate-devsim: --name must be 1..255 "
 		    "printable characters without spaces, --model one line\n");
 		return 2;

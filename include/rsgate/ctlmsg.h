@@ -131,8 +131,9 @@ struct ctl_frame {
  * Incremental framing (after picohttpparser): look at the len bytes
  * received so far at p. If they start with a complete frame whose length
  * field is at most max (CTL_FRAME_MAX_HELLO for a connection's first frame,
- * CTL_FRAME_MAX after), fill *f as a view into p and set *used to the
- * frame's total size (header included); the caller consumes that many.
+ * CTL_FRAME_MAX after; a larger max is clamped to CTL_FRAME_MAX), fill *f
+ * as a view into p and set *used to the frame's total size (header
+ * included); the caller consumes that many.
  * RSG_ERR_INCOMPLETE: a valid prefix, read more. Errors are reported as
  * soon as the bytes that show them have arrived: RSG_ERR_LIMIT (length
  * above max), RSG_ERR_FORMAT (length shorter than the header, or unknown

@@ -51,6 +51,7 @@ expect_exit 2 "unknown flag" -- "$DEVSIM" --bogus
 expect_exit 2 "too many logs" -- "$DEVSIM" --logs 1000
 expect_exit 2 "bad listen address" -- "$DEVSIM" --listen localhost:99999
 expect_exit 2 "name with a space" -- "$DEVSIM" --name "a b"
+expect_exit 2 "model with a newline" -- "$DEVSIM" --model "$(printf 'a\nOK forged')"
 
 # --- line protocol ----------------------------------------------------------
 start_devsim ds --name ct-01 --model "Acme CT-9000" --logs 2 --seed 7 \
