@@ -353,11 +353,19 @@ audit_verify(const char *dbpath, const char *pubkey,
 	if (v->ncps > 0) {
 		last = &v->cps[v->ncps - 1];
 		if (v->cp_next < v->ncps) {
-			r = vfail(v, v->prev_seq + 1, "records %llu to %llu "
-			    "are missing: checkpoint %llu covers up to record "
-			    "%llu but the log ends at record %llu",
-			    (unsigned long long)(v->prev_seq + 1),
-			    (unsigned long long)last->last_seq,
+			char gone[64];
+
+			if (last->last_seq == v->prev_seq + 1)
+				snprintf(gone, sizeof(gone), "record %llu is",
+				    (unsigned long long)last->last_seq);
+			else
+				snprintf(gone, sizeof(gone), "records %llu to "
+				    "%llu are", (unsigned long long)(
+				    v->prev_seq + 1),
+				    (unsigned long long)last->last_seq);
+			r = vfail(v, v->prev_seq + 1, "%s missing from the "
+			    "end: checkpoint %llu covers up to record %llu "
+			    "but the log ends at record %llu", gone,
 			    (unsigned long long)last->n,
 			    (unsigned long long)last->last_seq,
 			    (unsigned long long)v->prev_seq);
