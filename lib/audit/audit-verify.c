@@ -49,6 +49,7 @@ struct verify_ctx {
 	size_t cp_next;
 	uint64_t prev_seq;
 	uint8_t prev_hash[AUDIT_HASH_LEN];
+	uint8_t prev_prev_hash[AUDIT_HASH_LEN];
 	struct audit_record rec;
 };
 
@@ -207,9 +208,17 @@ verify_record(const struct store_audit_row *row, void *arg)
 	if ((e = audit_hash(&v->h, row->enc, row->enc_len, r->hash)) != 0)
 		return e;
 	if (r->seq != row->seq) {
-		/* Shifted by one with a foreign predecessor: an insertion. */
-		if (r->seq == row->seq - 1 &&
-		    memcmp(r->prev_hash, v->prev_hash, AUDIT_HASH_LEN) != 0)
+		if (memcmp(r->hash, v->prev_hash, AUDIT_HASH_LEN) == 0)
+			return vfail(v, row->seq, "record %llu is a copy of "
+			    "record %llu", (unsigned long long)row->seq,
+			    (unsigned long long)v->prev_seq);
+		/*
+		 * Shifted up by one and chaining to the record before the
+		 * previous one: the previous record was slipped in.
+		 */
+		if (r->seq == row->seq - 1 && row->seq > 1 &&
+		    memcmp(r->prev_hash, v->prev_prev_hash,
+		    AUDIT_HASH_LEN) == 0)
 			return vfail(v, row->seq - 1, "record %llu was inserted "
 			    "(the record stored as %llu is the original record "
 			    "%llu)", (unsigned long long)(row->seq - 1),
@@ -264,6 +273,7 @@ verify_record(const struct store_audit_row *row, void *arg)
 		v->cp_next++;
 	}
 	v->prev_seq = row->seq;
+	memcpy(v->prev_prev_hash, v->prev_hash, AUDIT_HASH_LEN);
 	memcpy(v->prev_hash, r->hash, AUDIT_HASH_LEN);
 	v->res.records++;
 	return 0;
