@@ -6,6 +6,10 @@
 
 #include "rsgate.h"
 
+extern const struct cmd_entry cmd_audit_init_entry;
+extern const struct cmd_entry cmd_audit_append_entry;
+extern const struct cmd_entry cmd_audit_verify_entry;
+extern const struct cmd_entry cmd_audit_export_entry;
 extern const struct cmd_entry cmd_config_doc_entry;
 extern const struct cmd_entry cmd_pki_init_entry;
 extern const struct cmd_entry cmd_pki_issue_entry;
@@ -15,6 +19,10 @@ extern const struct cmd_entry cmd_pki_show_entry;
 extern const struct cmd_entry cmd_pki_verify_entry;
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_audit_init_entry,
+	&cmd_audit_append_entry,
+	&cmd_audit_verify_entry,
+	&cmd_audit_export_entry,
 	&cmd_config_doc_entry,
 	&cmd_pki_init_entry,
 	&cmd_pki_issue_entry,

@@ -1,0 +1,158 @@
+/*
+ * store: rsgate's persistent state in one SQLite database per daemon. This
+ * is the only module that contains SQL: everyone else calls the functions
+ * below, which use prepared statements with bound parameters only.
+ *
+ * The database runs in WAL mode with synchronous=FULL, so store_commit()
+ * returns only after the transaction is on disk (fsync'd). Tables are
+ * STRICT. The schema is a numbered list of migrations tracked in
+ * PRAGMA user_version; a database written by a newer rsgate (a version this
+ * code does not know) is refused with RSG_ERR_VERSION, a database that is
+ * not an rsgate store (foreign application_id) with RSG_ERR_FORMAT.
+ *
+ * Row functions are named store_<table>_<verb>: store_meta_*, store_audit_*
+ * (the audit log, used by lib/audit), later store_ticket_* and so on.
+ */
+#ifndef RSGATE_STORE_H
+#define RSGATE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsgate/util.h"
+
+/* The schema version this code writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+/* PRAGMA application_id of an rsgate store: "RSGT". */
+#define STORE_APPLICATION_ID 0x52534754
+/* How long to wait for another process's write lock, in ms. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+/* Longest meta key, and largest meta value. */
+#define STORE_META_KEY_MAX 128
+#define STORE_META_VALUE_MAX (64 * 1024)
+
+#define STORE_CREATE 0x1	/* create the file if it does not exist */
+#define STORE_RDONLY 0x2	/* open read-only (no migration is run) */
+
+struct store;
+
+/*
+ * Open (and with STORE_CREATE, create) the database at path, and bring its
+ * schema up to STORE_SCHEMA_VERSION in one transaction. Errors:
+ * RSG_ERR_NOT_FOUND (no file and no STORE_CREATE), RSG_ERR_VERSION (schema
+ * newer than this code, or older and STORE_RDONLY), RSG_ERR_FORMAT (not an
+ * rsgate database), RSG_ERR_DB. The caller frees *out with store_close().
+ */
+int store_open(const char *path, unsigned flags, struct store **out) RSG_WUR;
+/* Close the database (finalising every statement). NULL is fine. */
+void store_close(struct store *s);
+/* The schema version of the open database. */
+int store_schema_version(struct store *s);
+
+/*
+ * Transactions. store_begin takes the write lock at once (BEGIN IMMEDIATE),
+ * waiting up to STORE_BUSY_TIMEOUT_MS (then RSG_ERR_BUSY). store_commit
+ * makes the changes durable before it returns. store_rollback may be called
+ * after a failed commit; it is a no-op outside a transaction.
+ */
+int store_begin(struct store *s) RSG_WUR;
+int store_commit(struct store *s) RSG_WUR;
+void store_rollback(struct store *s);
+
+/*
+ * A small key/value table for per-database facts (the audit log's id and
+ * public key, ...). store_meta_get appends the value to out; a missing key
+ * is RSG_ERR_NOT_FOUND. store_meta_set inserts or replaces.
+ */
+int store_meta_get(struct store *s, const char *key, struct rsg_buf *out) RSG_WUR;
+int store_meta_set(struct store *s, const char *key, const void *val,
+    size_t len) RSG_WUR;
+
+/* ---- audit log rows (lib/audit owns their meaning) --------------------- */
+
+#define STORE_HASH_LEN 32
+
+/*
+ * The text columns of an audit record row, in this order. They duplicate
+ * fields of the canonical encoding so that people and queries can use SQL;
+ * lib/audit checks them against the encoding when it verifies the log.
+ */
+enum store_audit_col {
+	STORE_AUDIT_EVENT,
+	STORE_AUDIT_OUTCOME,
+	STORE_AUDIT_HCF,
+	STORE_AUDIT_VENDOR,
+	STORE_AUDIT_USER,
+	STORE_AUDIT_ROLE,
+	STORE_AUDIT_SESSION,
+	STORE_AUDIT_DEVICE,
+	STORE_AUDIT_SITE,
+	STORE_AUDIT_APPROVAL,
+	STORE_AUDIT_CAPABILITY,
+	STORE_AUDIT_OBJECT,
+	STORE_AUDIT_SOURCE,
+	STORE_AUDIT_REASON,
+	STORE_AUDIT_NTEXT
+};
+
+/*
+ * One audit record row. On insert every pointer is the caller's; text[i]
+ * is text_len[i] bytes (not NUL-terminated). Rows handed to a
+ * store_audit_foreach callback point into SQLite's memory and are valid
+ * only during the call.
+ */
+struct store_audit_row {
+	uint64_t seq;
+	int64_t time_ms;
+	const char *text[STORE_AUDIT_NTEXT];
+	size_t text_len[STORE_AUDIT_NTEXT];
+	const uint8_t *prev_hash;	/* STORE_HASH_LEN bytes */
+	const uint8_t *hash;		/* STORE_HASH_LEN bytes */
+	size_t prev_hash_len, hash_len;	/* as stored (checked by the reader) */
+	const uint8_t *enc;		/* the canonical encoding */
+	size_t enc_len;
+};
+
+/* One signed checkpoint row; same lifetime rules as store_audit_row. */
+struct store_audit_checkpoint_row {
+	uint64_t n;			/* checkpoint number, from 1 */
+	uint64_t last_seq;		/* last record it covers */
+	int64_t time_ms;
+	const uint8_t *last_hash, *prev_hash, *hash;
+	size_t last_hash_len, prev_hash_len, hash_len;
+	const uint8_t *enc;		/* the signed encoding */
+	size_t enc_len;
+	const uint8_t *sig;
+	size_t sig_len;
+};
+
+/* Called for each row in order; a non-zero return stops and is returned. */
+typedef int (*store_audit_record_fn)(const struct store_audit_row *row,
+    void *arg);
+typedef int (*store_audit_checkpoint_fn)(
+    const struct store_audit_checkpoint_row *row, void *arg);
+
+/* Insert one record row; RSG_ERR_EXISTS if its seq is taken. */
+int store_audit_insert(struct store *s, const struct store_audit_row *r) RSG_WUR;
+/* Insert one checkpoint row; RSG_ERR_EXISTS if its number is taken. */
+int store_audit_checkpoint_insert(struct store *s,
+    const struct store_audit_checkpoint_row *r) RSG_WUR;
+/* Every record with seq >= from, in ascending seq order. */
+int store_audit_foreach(struct store *s, uint64_t from,
+    store_audit_record_fn fn, void *arg) RSG_WUR;
+/* Every checkpoint in ascending number order. */
+int store_audit_checkpoint_foreach(struct store *s,
+    store_audit_checkpoint_fn fn, void *arg) RSG_WUR;
+/*
+ * The last record's seq and hash column (copied to hash, STORE_HASH_LEN
+ * bytes); RSG_ERR_NOT_FOUND when there are no records.
+ */
+int store_audit_last(struct store *s, uint64_t *seq, uint8_t *hash) RSG_WUR;
+/*
+ * The last checkpoint's number, covered seq, time and hash (copied);
+ * RSG_ERR_NOT_FOUND when there is none.
+ */
+int store_audit_checkpoint_last(struct store *s, uint64_t *n,
+    uint64_t *last_seq, int64_t *time_ms, uint8_t *hash) RSG_WUR;
+
+#endif /* RSGATE_STORE_H */
