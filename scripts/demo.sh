@@ -84,7 +84,7 @@ A="$RSGATE audit append --db $DB --key $KEY --hcf hcf-kyoto-01 --vendor rsc-medt
 	    --reason "ticket closed: evidence destroyed"
 } | sed "s#$D#\$DEMO#g"
 run "$RSGATE" audit export --db "$DB" --format jsonl --since 3
-run "$RSGATE" audit export --db "$DB" --format syslog --since 9
+run "$RSGATE" audit export --db "$DB" --format syslog --since 8
 
 step "5. Verification against the access point's public key"
 run "$RSGATE" audit verify --db "$DB" --key "$KEY.pub"
