@@ -127,7 +127,7 @@ int relay_accept(struct relay *r, int fd, const char *source) RSG_WUR;
  * reports nothing. RSG_ERR_NOT_FOUND if the id is not registered.
  */
 int relay_stream_cancel(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
-    const char *reason) RSG_WUR;
+    const char *reason);
 /* Counts, for tests and status: connections (pending or paired sides). */
 size_t relay_conn_count(const struct relay *r);
 /* Streams registered and not yet forgotten. */
