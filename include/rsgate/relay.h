@@ -43,4 +43,94 @@ void relay_preamble_encode(const struct relay_preamble *p,
 int relay_preamble_decode(const uint8_t *p, size_t len,
     struct relay_preamble *out) RSG_WUR;
 
+
+/* ---- the relay server (the hub) ------------------------------------------ */
+
+struct event_base;
+struct relay;
+
+/* Bytes held for one direction of a pair: one pipe, or the fallback buffer. */
+#define RELAY_PIPE_SIZE (64 * 1024)
+#define RELAY_BUF_SIZE (16 * 1024)
+/*
+ * How long a stream whose tokens expired unused is remembered, so that a
+ * late presenter is told "token expired" rather than "unknown stream".
+ */
+#define RELAY_EXPIRED_KEEP_MS 60000
+
+struct relay_conf {
+	uint64_t unpaired_timeout_ms;	/* preamble and partner deadline */
+	unsigned per_source_max;	/* open connections per source */
+};
+
+enum relay_event_type {
+	RELAY_EV_REFUSED,	/* a connection was dropped before pairing */
+	RELAY_EV_PAIRED,	/* both sides presented: bytes flow */
+	RELAY_EV_CLOSED,	/* a paired stream ended (stats filled) */
+	RELAY_EV_UNUSED,	/* a stream's tokens expired and it never paired */
+};
+
+/* What the relay tells its owner; pointers are valid during the call. */
+struct relay_event {
+	enum relay_event_type type;
+	const uint8_t *stream_id;	/* NULL if not known (bad preamble) */
+	const char *source;		/* REFUSED: the connection's source */
+	enum relay_side side;		/* REFUSED: 0 when not known */
+	const char *reason;		/* REFUSED, CLOSED, UNUSED */
+	uint64_t bytes_up;		/* CLOSED: engineer -> AP */
+	uint64_t bytes_down;		/* CLOSED: AP -> engineer */
+	uint64_t duration_ms;		/* CLOSED: since pairing */
+};
+
+/*
+ * Called synchronously from relay functions and event callbacks. It must
+ * not call relay_free(); it may call relay_stream_add/cancel for other
+ * streams.
+ */
+typedef void (*relay_event_fn)(const struct relay_event *ev, void *arg);
+
+/*
+ * A relay on base. Connections are handed to it with relay_accept(); it
+ * reads each one's preamble within conf->unpaired_timeout_ms, checks the
+ * token against the streams registered with relay_stream_add() (constant
+ * time; single use; expiry), pairs the two sides of a stream and copies
+ * bytes both ways with splice(2) (a RELAY_BUF_SIZE buffer per direction
+ * where splice is not supported), with back-pressure: at most
+ * RELAY_PIPE_SIZE bytes per direction are held, and a side is not read
+ * while its partner cannot take more. Half-close (EOF) is passed on with
+ * shutdown(SHUT_WR); an error on either side closes both. The process must
+ * ignore SIGPIPE.
+ */
+int relay_new(struct event_base *base, const struct relay_conf *conf,
+    relay_event_fn fn, void *arg, struct relay **out) RSG_WUR;
+/* Close every connection and forget every stream, without events. */
+void relay_free(struct relay *r);
+/*
+ * Register a stream: its id and the one-time tokens of each side, valid
+ * for lifetime_ms. The relay keeps copies (wiped when no longer needed).
+ * RSG_ERR_EXISTS if the id is already registered; RSG_ERR_NOMEM.
+ */
+int relay_stream_add(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
+    const uint8_t tok_engineer[RELAY_TOKEN_LEN],
+    const uint8_t tok_ap[RELAY_TOKEN_LEN], uint64_t lifetime_ms) RSG_WUR;
+/*
+ * Hand over an accepted connection fd (the relay owns it from now on,
+ * closing it on any error). source is the peer's address for the
+ * per-source cap and the events. RSG_ERR_LIMIT (refused: too many from
+ * source; a REFUSED event is sent), RSG_ERR_NOMEM.
+ */
+int relay_accept(struct relay *r, int fd, const char *source) RSG_WUR;
+/*
+ * End a stream now (the kill switch, or its access point refused it):
+ * close its connections and forget its tokens. A paired stream reports
+ * RELAY_EV_CLOSED with reason and its byte counts; an unpaired one
+ * reports nothing. RSG_ERR_NOT_FOUND if the id is not registered.
+ */
+int relay_stream_cancel(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
+    const char *reason);
+/* Counts, for tests and status: connections (pending or paired sides). */
+size_t relay_conn_count(const struct relay *r);
+/* Streams registered and not yet forgotten. */
+size_t relay_stream_count(const struct relay *r);
+
 #endif /* RSGATE_RELAY_H */

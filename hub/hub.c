@@ -1,0 +1,734 @@
+/*
+ * hub.c: rsgate-hub, the vendor-side daemon. It reads its config (-c FILE;
+ * -t checks it, -T prints it), opens its audit log (creating it on first
+ * start), builds the two TLS 1.3 contexts (engineers on the API, access
+ * points on the control channel), binds the three listeners and prints
+ * their addresses, then runs one libevent loop until SIGTERM or SIGINT.
+ *
+ * This file also holds what the parts share: the audit helper, the
+ * tracking that audits every failed TLS handshake with its reason, the CRL
+ * reload (the file is looked at every HUB_CRL_CHECK_S seconds and re-read
+ * when it changes, so `rsgate pki revoke` takes effect without a restart)
+ * and the relay's events (refusals, stream close with byte counts).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "rsgate/config.h"
+#include "rsgate/pki.h"
+
+#include "hub.h"
+
+extern const struct config_table hub_config_table;
+
+/* ---- audit ------------------------------------------------------------------ */
+
+int
+hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *device, const char *site, const char *capability,
+    const char *object, const char *source, const char *reason)
+{
+	struct audit_record *r;
+	int e;
+
+	if (h->audit == NULL)
+		return RSG_ERR_INTERNAL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return RSG_ERR_NOMEM;
+	r->event = ev;
+	r->outcome = o;
+	r->f[AUDIT_F_VENDOR] = h->name;
+	r->f[AUDIT_F_USER] = user;
+	r->f[AUDIT_F_ROLE] = role;
+	r->f[AUDIT_F_SESSION] = session;
+	r->f[AUDIT_F_DEVICE] = device;
+	r->f[AUDIT_F_SITE] = site;
+	r->f[AUDIT_F_CAPABILITY] = capability;
+	r->f[AUDIT_F_OBJECT] = object;
+	r->f[AUDIT_F_SOURCE] = source;
+	r->f[AUDIT_F_REASON] = reason;
+	if ((e = audit_append(h->audit, r)) != 0)
+		log_error("cannot write the audit log: %s", rsg_strerror(e));
+	free(r);
+	return e;
+}
+
+/* ---- addresses --------------------------------------------------------------- */
+
+void
+hub_addr_format(const struct sockaddr *sa, char *out, size_t outlen,
+    int with_port)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	socklen_t sl = sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+		snprintf(out, outlen, "local");
+		return;
+	}
+	if (getnameinfo(sa, sl, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, outlen, "unknown");
+		return;
+	}
+	if (!with_port)
+		snprintf(out, outlen, "%s", host);
+	else if (sa->sa_family == AF_INET6)
+		snprintf(out, outlen, "[%s]:%s", host, serv);
+	else
+		snprintf(out, outlen, "%s:%s", host, serv);
+}
+
+/*
+ * "host:port" or "[v6]:port" with port 0..65535 (0: any free port) into a
+ * listening, non-blocking socket.
+ */
+static int
+listen_open(const char *spec, int *fdp, char *bound, size_t boundlen,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], port_s[8];
+	const char *colon;
+	uint64_t port;
+	size_t hl;
+	int fd = -1, one = 1, r;
+
+	if ((colon = strrchr(spec, ':')) == NULL ||
+	    parse_u64(colon + 1, 0, 65535, &port) != 0) {
+		snprintf(err, errlen, "'%s' is not host:port", spec);
+		return RSG_ERR_FORMAT;
+	}
+	hl = (size_t)(colon - spec);
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host)) {
+		snprintf(err, errlen, "'%s' has no host", spec);
+		return RSG_ERR_FORMAT;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	snprintf(port_s, sizeof(port_s), "%u", (unsigned)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((r = getaddrinfo(host, port_s, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "%s: %s", host, gai_strerror(r));
+		return RSG_ERR_NOT_FOUND;
+	}
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, 128) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", spec,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return RSG_ERR_IO;
+	}
+	freeaddrinfo(ai);
+	hub_addr_format((struct sockaddr *)&ss, bound, boundlen, 1);
+	*fdp = fd;
+	return 0;
+}
+
+/* ---- TLS handshake tracking ---------------------------------------------------- */
+
+struct tls_track {
+	struct hub *hub;
+	const char *listener;		/* "api", "control" */
+	int done;			/* handshake completed */
+	char source[HUB_ADDR_MAX];
+	char reason[256];
+};
+
+static int track_idx = -1;
+
+/* Runs when the SSL is freed: a handshake that never finished is audited. */
+static void
+track_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct tls_track *t = ptr;
+	char reason[400];
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (t == NULL)
+		return;
+	if (!t->done) {
+		snprintf(reason, sizeof(reason), "%s listener: %s", t->listener,
+		    t->reason[0] != '\0' ? t->reason :
+		    "connection closed during the TLS handshake");
+		log_info("refused %s: %s", t->source, reason);
+		(void)hub_audit(t->hub, AUDIT_EV_AUTH_FAILURE,
+		    AUDIT_OUTCOME_FAILURE, NULL, NULL, NULL, NULL, NULL, NULL,
+		    NULL, t->source, reason);
+	}
+	free(t);
+}
+
+static void
+track_info_cb(const SSL *cssl, int where, int ret)
+{
+	SSL *ssl = (SSL *)cssl;
+	struct tls_track *t;
+
+	if (track_idx < 0 || (t = SSL_get_ex_data(ssl, track_idx)) == NULL)
+		return;
+	if (strcmp(t->source, "unknown") == 0) {
+		/* evhttp gives no address to its bufferevent callback. */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = SSL_get_fd(ssl);
+
+		if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss,
+		    &sl) == 0)
+			hub_addr_format((struct sockaddr *)&ss, t->source,
+			    sizeof(t->source), 1);
+	}
+	if (where & SSL_CB_HANDSHAKE_DONE) {
+		t->done = 1;
+		return;
+	}
+	if ((where & SSL_CB_EXIT) && ret <= 0 && !t->done &&
+	    t->reason[0] == '\0' &&
+	    (SSL_get_verify_result(ssl) != X509_V_OK ||
+	    ERR_peek_error() != 0)) {
+		/* Consumes the error queue; the handshake fails either way. */
+		tls_error_reason(ssl, t->reason, sizeof(t->reason));
+	}
+}
+
+void
+hub_tls_track_ctx(struct tls_ctx *ctx)
+{
+	SSL_CTX_set_info_callback(tls_ctx_ssl(ctx), track_info_cb);
+}
+
+int
+hub_tls_track(struct hub *h, SSL *ssl, const char *listener,
+    const char *source)
+{
+	struct tls_track *t;
+
+	if (track_idx < 0 && (track_idx = SSL_get_ex_new_index(0, NULL, NULL,
+	    NULL, track_free)) < 0)
+		return RSG_ERR_CRYPTO;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return RSG_ERR_NOMEM;
+	t->hub = h;
+	t->listener = listener;
+	snprintf(t->source, sizeof(t->source), "%s",
+	    source != NULL ? source : "unknown");
+	if (SSL_set_ex_data(ssl, track_idx, t) != 1) {
+		free(t);
+		return RSG_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+void
+hub_tls_track_reason(SSL *ssl, const char *reason)
+{
+	struct tls_track *t;
+
+	if (track_idx >= 0 && (t = SSL_get_ex_data(ssl, track_idx)) != NULL &&
+	    t->reason[0] == '\0')
+		snprintf(t->reason, sizeof(t->reason), "%s", reason);
+}
+
+/* ---- streams and the relay ------------------------------------------------------- */
+
+struct hub_stream *
+hub_stream_find(struct hub *h, const uint8_t *id)
+{
+	struct hub_stream *st;
+
+	TAILQ_FOREACH(st, &h->streams, entry)
+		if (memcmp(st->id, id, CTL_STREAM_ID_LEN) == 0)
+			return st;
+	return NULL;
+}
+
+void
+hub_stream_free(struct hub *h, struct hub_stream *st)
+{
+	if (st == NULL)
+		return;
+	TAILQ_REMOVE(&h->streams, st, entry);
+	free(st);
+}
+
+static void
+relay_event_cb(const struct relay_event *ev, void *arg)
+{
+	struct hub *h = arg;
+	struct hub_stream *st = NULL;
+	char idhex[2 * RELAY_STREAM_ID_LEN + 1] = "", obj[128], why[400];
+
+	if (ev->stream_id != NULL) {
+		hex_encode(ev->stream_id, RELAY_STREAM_ID_LEN, idhex);
+		st = hub_stream_find(h, ev->stream_id);
+	}
+	switch (ev->type) {
+	case RELAY_EV_REFUSED:
+		snprintf(why, sizeof(why), "relay: %s", ev->reason);
+		log_info("relay refused %s: %s", ev->source, ev->reason);
+		(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_FAILURE,
+		    NULL, ev->side == RELAY_SIDE_AP ? "ap" :
+		    ev->side == RELAY_SIDE_ENGINEER ? "engineer" : NULL,
+		    idhex[0] != '\0' ? idhex : NULL, NULL, NULL, NULL, NULL,
+		    ev->source, why);
+		break;
+	case RELAY_EV_PAIRED:
+		log_info("stream %s paired", idhex);
+		break;
+	case RELAY_EV_CLOSED:
+		snprintf(obj, sizeof(obj), "bytes_up=%llu bytes_down=%llu "
+		    "duration_ms=%llu", (unsigned long long)ev->bytes_up,
+		    (unsigned long long)ev->bytes_down,
+		    (unsigned long long)ev->duration_ms);
+		log_info("stream %s closed: %s (%s)", idhex, ev->reason, obj);
+		(void)hub_audit(h, AUDIT_EV_SESSION_CLOSE, AUDIT_OUTCOME_SUCCESS,
+		    st != NULL ? st->engineer : NULL, "engineer", idhex,
+		    st != NULL ? st->device : NULL,
+		    st != NULL ? st->site : NULL,
+		    st != NULL ? st->service : NULL, obj,
+		    st != NULL ? st->source : NULL, ev->reason);
+		if (st != NULL && st->pending == NULL)
+			hub_stream_free(h, st);
+		break;
+	case RELAY_EV_UNUSED:
+		if (st == NULL || st->pending != NULL)
+			break;
+		(void)hub_audit(h, AUDIT_EV_SESSION_CLOSE, AUDIT_OUTCOME_FAILURE,
+		    st->engineer, "engineer", idhex, st->device, st->site,
+		    st->service, "bytes_up=0 bytes_down=0 duration_ms=0",
+		    st->source, ev->reason);
+		hub_stream_free(h, st);
+		break;
+	}
+}
+
+static void
+relay_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct hub *h = arg;
+	char src[HUB_ADDR_MAX];
+
+	(void)l;
+	(void)salen;
+	hub_addr_format(sa, src, sizeof(src), 0);
+	/* The relay owns fd now and has reported any refusal. */
+	if (relay_accept(h->relay, fd, src) == RSG_ERR_NOMEM)
+		log_error("relay: out of memory accepting %s", src);
+}
+
+/* EMFILE and friends: pause accepting for a second instead of spinning. */
+static void
+relisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+static void
+listener_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct hub *h = arg;
+	struct timeval tv = { 1, 0 };
+
+	log_warn("accept failed: %s", strerror(errno));
+	evconnlistener_disable(l);
+	if (event_base_once(h->base, -1, EV_TIMEOUT, relisten_cb, l,
+	    &tv) != 0)
+		evconnlistener_enable(l);
+}
+
+/* ---- timers and signals ------------------------------------------------------------ */
+
+static int64_t
+file_mtime_ns(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec +
+	    (int64_t)st.st_size + (int64_t)st.st_ino;
+}
+
+static void
+crl_check(struct hub *h)
+{
+	char err[256];
+	int64_t m;
+
+	if (h->crl == NULL || (m = file_mtime_ns(h->crl)) == h->crl_mtime_ns)
+		return;
+	if (tls_ctx_reload_crl(h->api_tls, err, sizeof(err)) != 0 ||
+	    tls_ctx_reload_crl(h->ctl_tls, err, sizeof(err)) != 0) {
+		/* The old list stays in force; try again next time. */
+		log_error("cannot reload the CRL %s: %s", h->crl, err);
+		return;
+	}
+	h->crl_mtime_ns = m;
+	log_info("reloaded the revocation list %s", h->crl);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hub *h = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	if ((r = audit_tick(h->audit)) != 0)
+		log_error("audit checkpoint failed: %s", rsg_strerror(r));
+	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
+		crl_check(h);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct hub *h = arg;
+
+	(void)what;
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(h->base);
+}
+
+/* ---- start and stop ------------------------------------------------------------------ */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: rsgate-hub -c FILE [-t | -T]\n"
+	    "  -c FILE     configuration file (required)\n"
+	    "  -t          check the configuration and exit (0: good)\n"
+	    "  -T          print the effective configuration (secrets "
+	    "redacted) and exit\n"
+	    "  -h, --help  this help\n"
+	    "Runs in the foreground; SIGTERM or SIGINT stop it cleanly. On "
+	    "start it prints\n"
+	    "\"api listening on HOST:PORT\", \"control listening on "
+	    "HOST:PORT\" and\n\"relay listening on HOST:PORT\" on stdout.\n\n");
+}
+
+static int
+audit_start(struct hub *h, char *err, size_t errlen)
+{
+	const char *db = config_get_string(h->cfg, "audit_db");
+	const char *key = config_get_string(h->cfg, "audit_key");
+	int r;
+
+	if (access(db, F_OK) == 0) {
+		if ((r = audit_open(db, key, NULL, &h->audit)) != 0)
+			snprintf(err, errlen, "cannot open the audit log %s: "
+			    "%s", db, rsg_strerror(r));
+		return r;
+	}
+	if (access(key, F_OK) != 0 && (r = audit_key_generate(key)) != 0) {
+		snprintf(err, errlen, "cannot create the audit key %s: %s",
+		    key, rsg_strerror(r));
+		return r;
+	}
+	if ((r = audit_create(db, key, NULL, &h->audit)) != 0)
+		snprintf(err, errlen, "cannot create the audit log %s: %s", db,
+		    rsg_strerror(r));
+	return r;
+}
+
+static int
+tls_start(struct hub *h, char *err, size_t errlen)
+{
+	struct tls_ctx_conf tc;
+	int r;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.side = TLS_SERVER;
+	tc.cert = config_get_string(h->cfg, "cert");
+	tc.key = config_get_string(h->cfg, "key");
+	tc.ca = config_get_string(h->cfg, "ca");
+	tc.crl = config_get_string(h->cfg, "crl");
+	tc.peer_roles = PKI_ROLE_ENGINEER;
+	if ((r = tls_ctx_new(&tc, &h->api_tls, err, errlen)) != 0)
+		return r;
+	tc.peer_roles = PKI_ROLE_AP;
+	if ((r = tls_ctx_new(&tc, &h->ctl_tls, err, errlen)) != 0)
+		return r;
+	hub_tls_track_ctx(h->api_tls);
+	hub_tls_track_ctx(h->ctl_tls);
+	h->crl = tc.crl;
+	if (h->crl != NULL)
+		h->crl_mtime_ns = file_mtime_ns(h->crl);
+	return 0;
+}
+
+/* Check what -t checks beyond the table: addresses. */
+static int
+config_check(struct config *cfg, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "api_listen", "control_listen",
+		"relay_listen" };
+	char host[256];
+	const char *s;
+	const char *colon;
+	uint64_t port;
+	uint16_t p16;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		s = config_get_string(cfg, keys[i]);
+		if ((colon = strrchr(s, ':')) == NULL || colon == s ||
+		    parse_u64(colon + 1, 0, 65535, &port) != 0) {
+			snprintf(err, errlen, "%s: '%s' is not host:port "
+			    "(port 0..65535)", keys[i], s);
+			return RSG_ERR_CONFIG;
+		}
+	}
+	if ((s = config_get_string(cfg, "relay_advertise")) != NULL &&
+	    ctl_hostport_split(s, host, sizeof(host), &p16) != 0) {
+		snprintf(err, errlen, "relay_advertise: '%s' is not host:port",
+		    s);
+		return RSG_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static void
+hub_stop(struct hub *h)
+{
+	struct hub_stream *st;
+	struct hub_ap *ap;
+	int r;
+
+	hub_api_shutdown(h);
+	hub_ctl_shutdown(h);
+	/* Streams still open end with the hub; each is audited. */
+	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
+		uint8_t id[CTL_STREAM_ID_LEN];
+
+		memcpy(id, st->id, sizeof(id));
+		if (h->relay != NULL)
+			(void)relay_stream_cancel(h->relay, id,
+			    "hub shutting down");
+		/* A paired stream was audited and freed by the relay event. */
+		if ((st = hub_stream_find(h, id)) != NULL)
+			hub_stream_free(h, st);
+	}
+	relay_free(h->relay);
+	if (h->relay_lis != NULL)
+		evconnlistener_free(h->relay_lis);
+	while ((ap = TAILQ_FIRST(&h->aps)) != NULL) {
+		TAILQ_REMOVE(&h->aps, ap, entry);
+		ctl_msg_free(ap->hello);
+		free(ap);
+	}
+	if (h->ev_tick != NULL)
+		event_free(h->ev_tick);
+	if (h->ev_term != NULL)
+		event_free(h->ev_term);
+	if (h->ev_int != NULL)
+		event_free(h->ev_int);
+	tls_ctx_free(h->api_tls);
+	tls_ctx_free(h->ctl_tls);
+	if (h->audit != NULL && (r = audit_close(h->audit)) != 0)
+		log_error("closing the audit log: %s", rsg_strerror(r));
+	h->audit = NULL;
+	if (h->base != NULL)
+		event_base_free(h->base);
+	config_free(h->cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct relay_conf rc;
+	struct hub hub, *h = &hub;
+	struct rsg_buf *out = NULL;
+	enum log_level level;
+	struct timeval one = { 1, 0 };
+	const char *path = NULL;
+	char err[512], bound[HUB_ADDR_MAX];
+	int c, test = 0, dump = 0, fd, ex = 1;
+
+	memset(h, 0, sizeof(*h));
+	TAILQ_INIT(&h->aps);
+	TAILQ_INIT(&h->conns);
+	TAILQ_INIT(&h->pending);
+	TAILQ_INIT(&h->streams);
+	while ((c = getopt_long(argc, argv, "c:htT", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'T':
+			dump = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			if ((out = buf_new(0)) != NULL &&
+			    config_help_text(&hub_config_table, out) == 0)
+				fwrite(buf_ptr(out), 1, buf_len(out), stdout);
+			buf_free(out);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || path == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("rsgate-hub", LOG_LEVEL_INFO);
+	if (config_new(&hub_config_table, &h->cfg) != 0) {
+		fprintf(stderr, "rsgate-hub: out of memory\n");
+		return 1;
+	}
+	if (config_load_file(h->cfg, path, err, sizeof(err)) != 0 ||
+	    config_validate(h->cfg, err, sizeof(err)) != 0 ||
+	    config_check(h->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-hub: %s\n", err);
+		config_free(h->cfg);
+		return 1;
+	}
+	if (test) {
+		printf("%s: configuration OK\n", path);
+		config_free(h->cfg);
+		return 0;
+	}
+	if (dump) {
+		if ((out = buf_new(0)) == NULL ||
+		    config_dump(h->cfg, out) != 0) {
+			buf_free(out);
+			config_free(h->cfg);
+			return 1;
+		}
+		fwrite(buf_ptr(out), 1, buf_len(out), stdout);
+		buf_free(out);
+		config_free(h->cfg);
+		return 0;
+	}
+	if (log_level_parse(config_get_string(h->cfg, "log_level"),
+	    &level) == 0)
+		log_init("rsgate-hub", level);
+	signal(SIGPIPE, SIG_IGN);
+	h->name = config_get_string(h->cfg, "name");
+	h->heartbeat_s = (uint64_t)config_get_int(h->cfg, "heartbeat");
+	h->dead_after_ms = config_get_int(h->cfg, "dead_after") * 1000;
+	h->pairing_ms = (uint64_t)config_get_int(h->cfg, "pairing_timeout") *
+	    1000;
+	if ((h->base = event_base_new()) == NULL) {
+		fprintf(stderr, "rsgate-hub: cannot create the event loop\n");
+		goto out;
+	}
+	if (audit_start(h, err, sizeof(err)) != 0 ||
+	    tls_start(h, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-hub: %s\n", err);
+		goto out;
+	}
+	rc.unpaired_timeout_ms = (uint64_t)config_get_int(h->cfg,
+	    "relay_unpaired_timeout") * 1000;
+	rc.per_source_max = (unsigned)config_get_int(h->cfg,
+	    "relay_per_source_max");
+	if (relay_new(h->base, &rc, relay_event_cb, h, &h->relay) != 0) {
+		fprintf(stderr, "rsgate-hub: out of memory\n");
+		goto out;
+	}
+
+	if (listen_open(config_get_string(h->cfg, "api_listen"), &fd, bound,
+	    sizeof(bound), err, sizeof(err)) != 0 ||
+	    hub_api_listen(h, fd) != 0) {
+		fprintf(stderr, "rsgate-hub: api_listen: %s\n", err);
+		goto out;
+	}
+	printf("api listening on %s\n", bound);
+	if (listen_open(config_get_string(h->cfg, "control_listen"), &fd,
+	    bound, sizeof(bound), err, sizeof(err)) != 0 ||
+	    hub_ctl_listen(h, fd) != 0) {
+		fprintf(stderr, "rsgate-hub: control_listen: %s\n", err);
+		goto out;
+	}
+	printf("control listening on %s\n", bound);
+	if (listen_open(config_get_string(h->cfg, "relay_listen"), &fd, bound,
+	    sizeof(bound), err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-hub: relay_listen: %s\n", err);
+		goto out;
+	}
+	if ((h->relay_lis = evconnlistener_new(h->base, relay_accept_cb, h,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd)) == NULL) {
+		close(fd);
+		fprintf(stderr, "rsgate-hub: cannot listen for the relay\n");
+		goto out;
+	}
+	evconnlistener_set_error_cb(h->relay_lis, listener_error_cb);
+	printf("relay listening on %s\n", bound);
+	snprintf(h->relay_advertise, sizeof(h->relay_advertise), "%s",
+	    config_get_string(h->cfg, "relay_advertise") != NULL ?
+	    config_get_string(h->cfg, "relay_advertise") : bound);
+	fflush(stdout);
+
+	if ((h->ev_tick = event_new(h->base, -1, EV_PERSIST, tick_cb,
+	    h)) == NULL ||
+	    (h->ev_term = evsignal_new(h->base, SIGTERM, signal_cb,
+	    h)) == NULL ||
+	    (h->ev_int = evsignal_new(h->base, SIGINT, signal_cb, h)) == NULL ||
+	    event_add(h->ev_tick, &one) != 0 || event_add(h->ev_term,
+	    NULL) != 0 || event_add(h->ev_int, NULL) != 0) {
+		fprintf(stderr, "rsgate-hub: cannot set up timers\n");
+		goto out;
+	}
+	log_info("hub %s running; relay advertised as %s", h->name,
+	    h->relay_advertise);
+	event_base_dispatch(h->base);
+	ex = 0;
+ out:
+	hub_stop(h);
+	return ex;
+}

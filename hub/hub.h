@@ -1,0 +1,148 @@
+/*
+ * hub.h: internals shared by the parts of rsgate-hub: the daemon (hub.c),
+ * the access points' control channel (hub-ctl.c) and the engineers' HTTPS
+ * API (hub-api.c). One libevent base, one thread.
+ */
+#ifndef RSGATE_HUB_H
+#define RSGATE_HUB_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include "rsgate/audit.h"
+#include "rsgate/ctlmsg.h"
+#include "rsgate/relay.h"
+#include "rsgate/tls.h"
+
+struct evhttp_request;
+
+#define HUB_ADDR_MAX 64			/* "[v6]:port" of a peer */
+#define HUB_CTL_CONNS_MAX 4096		/* control connections at once */
+#define HUB_CTL_OUT_MAX (1024 * 1024)	/* unsent bytes before we give up */
+#define HUB_STREAM_OPEN_TIMEOUT_S 10	/* waiting for STREAM_OPEN_OK/ERR */
+#define HUB_API_BODY_MAX (16 * 1024)
+#define HUB_CRL_CHECK_S 2		/* how often the CRL file is looked at */
+
+struct hub;
+struct ctl_conn;
+struct hub_pending;
+
+/* An access point the hub has heard from (kept while disconnected). */
+struct hub_ap {
+	TAILQ_ENTRY(hub_ap) entry;
+	char name[CTL_NAME_MAX + 1];
+	char fingerprint[65];
+	struct ctl_msg *hello;		/* its last inventory */
+	struct ctl_conn *conn;		/* NULL while not connected */
+};
+
+/* One control connection, before and after HELLO. */
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn) entry;
+	struct hub *hub;
+	struct bufferevent *bev;
+	struct event *ev_timer;
+	char source[HUB_ADDR_MAX];
+	char session[33];		/* hex id of this connection, for audit */
+	struct tls_peer peer;
+	int authed;			/* TLS handshake done, peer checked */
+	int hello_done;
+	int closing;			/* ERROR sent: close once flushed */
+	char close_reason[400];
+	struct hub_ap *ap;
+	int64_t started_ms, last_rx_ms, last_tx_ms;
+};
+
+/* A stream from POST /v1/streams until the relay is done with it. */
+struct hub_stream {
+	TAILQ_ENTRY(hub_stream) entry;
+	uint8_t id[CTL_STREAM_ID_LEN];
+	char idhex[2 * CTL_STREAM_ID_LEN + 1];
+	char engineer[4 * 64 + 1];	/* as struct tls_peer cn */
+	char engineer_fpr[65];
+	char device[CTL_NAME_MAX + 1];
+	char service[CTL_NAME_MAX + 1];
+	char site[CTL_NAME_MAX + 1];
+	char ticket[CTL_NAME_MAX + 1];
+	char ap[CTL_NAME_MAX + 1];
+	char source[HUB_ADDR_MAX];
+	struct hub_pending *pending;	/* while the AP has not answered */
+	int opened;			/* the AP said STREAM_OPEN_OK */
+};
+
+/* An API request waiting for the AP's answer to STREAM_OPEN. */
+struct hub_pending {
+	TAILQ_ENTRY(hub_pending) entry;
+	struct hub *hub;
+	struct evhttp_request *req;
+	struct ctl_conn *conn;
+	uint32_t reqid;
+	struct event *ev_timeout;
+	struct hub_stream *st;
+	uint8_t token[CTL_TOKEN_LEN];	/* the engineer's: secret */
+};
+
+struct hub {
+	struct event_base *base;
+	struct config *cfg;
+	const char *name;
+	struct tls_ctx *api_tls, *ctl_tls;
+	struct evhttp *http;
+	struct evconnlistener *ctl_lis, *relay_lis;
+	struct relay *relay;
+	struct audit_log *audit;
+	char relay_advertise[300];
+	uint64_t heartbeat_s;
+	int64_t dead_after_ms;
+	uint64_t pairing_ms;
+	TAILQ_HEAD(, hub_ap) aps;
+	TAILQ_HEAD(, ctl_conn) conns;
+	size_t nconns;
+	TAILQ_HEAD(, hub_pending) pending;
+	TAILQ_HEAD(, hub_stream) streams;
+	uint32_t next_reqid;
+	struct event *ev_tick, *ev_term, *ev_int;
+	const char *crl;
+	int64_t crl_mtime_ns;
+	unsigned tick_count;
+};
+
+/* Audit one record; fields may be NULL. Logs and returns an error code. */
+int hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *device, const char *site, const char *capability,
+    const char *object, const char *source, const char *reason);
+
+/* Attach handshake tracking to ssl, so a failed handshake is audited. */
+int hub_tls_track(struct hub *h, struct ssl_st *ssl, const char *listener,
+    const char *source);
+/* Install the info callback on a context (once per context). */
+void hub_tls_track_ctx(struct tls_ctx *ctx);
+/* Set the reason recorded for ssl if its handshake does not finish. */
+void hub_tls_track_reason(struct ssl_st *ssl, const char *reason);
+
+/* "host:port" of a sockaddr, numeric, brackets for IPv6; and host alone. */
+void hub_addr_format(const struct sockaddr *sa, char *out, size_t outlen,
+    int with_port);
+
+struct hub_stream *hub_stream_find(struct hub *h, const uint8_t *id);
+void hub_stream_free(struct hub *h, struct hub_stream *st);
+
+/* hub-ctl.c */
+int hub_ctl_listen(struct hub *h, int fd);
+void hub_ctl_shutdown(struct hub *h);
+/* Send m to c; closes c (and returns an error) if it does not read. */
+int hub_ctl_send(struct ctl_conn *c, const struct ctl_msg *m);
+/* Look for an access point serving device and service. */
+int hub_ap_find(struct hub *h, const char *device, const char *service,
+    struct hub_ap **app, const struct ctl_device **devp);
+
+/* hub-api.c */
+int hub_api_listen(struct hub *h, int fd);
+void hub_api_shutdown(struct hub *h);
+/* The AP answered STREAM_OPEN (OK: err NULL) or went away. */
+void hub_api_answer(struct hub_pending *p, int status, uint32_t code,
+    const char *reason);
+
+#endif /* RSGATE_HUB_H */

@@ -1,0 +1,77 @@
+/*
+ * options-hub.c: the option table of rsgate-hub, the vendor-side daemon
+ * (engineers' HTTPS API, the access points' control listener and the
+ * relay). Lives in the library so that `rsgate config doc` documents it
+ * beside the other programs' tables.
+ */
+#include "rsgate/config.h"
+
+static const char *const log_levels[] = { "error", "warn", "info", "debug",
+	NULL };
+
+static const struct config_option hub_options[] = {
+	{ "name", CONFIG_STRING, 1, 255, NULL, NULL, CONFIG_F_REQUIRED,
+	    "The hub's name, sent to access points in HELLO_ACK and written "
+	    "in log lines." },
+	{ "cert", CONFIG_PATH, 0, 0, NULL, NULL, CONFIG_F_REQUIRED,
+	    "The hub's certificate (PEM, role hub), shown on every listener." },
+	{ "key", CONFIG_PATH, 0, 0, NULL, NULL,
+	    CONFIG_F_REQUIRED | CONFIG_F_SENSITIVE,
+	    "The private key of `cert` (mode 0600)." },
+	{ "ca", CONFIG_PATH, 0, 0, NULL, NULL, CONFIG_F_REQUIRED,
+	    "CA certificate that engineers' and access points' certificates "
+	    "must chain to." },
+	{ "crl", CONFIG_PATH, 0, 0, NULL, NULL, 0,
+	    "Revocation list of the CA. Re-read within 2 seconds whenever the "
+	    "file changes (after `rsgate pki revoke`); later handshakes use "
+	    "the new list." },
+	{ "api_listen", CONFIG_STRING, 1, 255, "127.0.0.1:8443", NULL, 0,
+	    "host:port of the engineers' HTTPS API (TLS 1.3, client "
+	    "certificate with the engineer role). Port 0 picks a free port; "
+	    "the hub prints `api listening on HOST:PORT`." },
+	{ "control_listen", CONFIG_STRING, 1, 255, "127.0.0.1:8444", NULL, 0,
+	    "host:port of the access points' control channel (TLS 1.3, "
+	    "client certificate with the ap role). Port 0 as for "
+	    "`api_listen`." },
+	{ "relay_listen", CONFIG_STRING, 1, 255, "127.0.0.1:8445", NULL, 0,
+	    "host:port of the relay (plain TCP; carries a pairing preamble, "
+	    "then ciphertext only). Port 0 as for `api_listen`." },
+	{ "relay_advertise", CONFIG_STRING, 1, 255, NULL, NULL, 0,
+	    "host:port of the relay as engineers and access points reach it "
+	    "(behind NAT, a load balancer). Default: the address the relay "
+	    "is actually bound to." },
+	{ "engineer", CONFIG_STRING, 1, 255, NULL, NULL, CONFIG_F_MULTI,
+	    "Subject CN of an active engineer; repeat for each. An engineer "
+	    "with a valid certificate who is not listed is refused with "
+	    "403 and audited (fail closed)." },
+	{ "audit_db", CONFIG_PATH, 0, 0, NULL, NULL, CONFIG_F_REQUIRED,
+	    "The hub's audit log database (created on first start)." },
+	{ "audit_key", CONFIG_PATH, 0, 0, NULL, NULL,
+	    CONFIG_F_REQUIRED | CONFIG_F_SENSITIVE,
+	    "Private Ed25519 key that signs the audit checkpoints (generated "
+	    "with the log on first start if missing)." },
+	{ "heartbeat", CONFIG_DURATION, 1, 300, "10s", NULL, 0,
+	    "Heartbeat interval told to access points in HELLO_ACK; the hub "
+	    "pings an access point it has sent nothing to for this long." },
+	{ "dead_after", CONFIG_DURATION, 2, 3600, "30s", NULL, 0,
+	    "An access point silent for this long is dropped (its devices "
+	    "show connected:false). Also the deadline for the TLS handshake "
+	    "and HELLO of a new control connection." },
+	{ "pairing_timeout", CONFIG_DURATION, 1, 300, "10s", NULL, 0,
+	    "Lifetime of a stream's one-time pairing tokens." },
+	{ "relay_unpaired_timeout", CONFIG_DURATION, 1, 300, "5s", NULL, 0,
+	    "A relay connection that has not sent a valid preamble, or whose "
+	    "partner has not arrived, within this long is dropped." },
+	{ "relay_per_source_max", CONFIG_INT, 1, 100000, "64", NULL, 0,
+	    "Most relay connections open at once from one source address." },
+	{ "log_level", CONFIG_ENUM, 0, 0, "info", log_levels, 0,
+	    "Least severe log level written to stderr." },
+};
+
+const struct config_table hub_config_table = {
+	"rsgate-hub",
+	"The hub: the engineers' HTTPS API, the access points' control "
+	"channel and the relay (`rsgate-hub -c FILE`).",
+	hub_options,
+	sizeof(hub_options) / sizeof(hub_options[0]),
+};

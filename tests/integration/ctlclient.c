@@ -1,0 +1,269 @@
+/*
+ * ctlclient.c: a scriptable access point for the integration tests. It
+ * dials the hub's control listener with TLS 1.3 and an ap certificate and
+ * runs the steps given on the command line, printing what it receives:
+ *
+ *   hello NAME [DEVICE SERVICE HOST:PORT]  send HELLO (site "site-a")
+ *   raw HEX                                 send these bytes as they are
+ *   open ok|err                             wait for STREAM_OPEN, answer it
+ *   read                                    print frames until the hub closes
+ *
+ * Each received frame is printed as "recv TYPE" (ERROR with its code name
+ * and reason, STREAM_OPEN with device, service and engineer); "closed"
+ * when the hub closes. usage: ctlclient [-t SECS] CERT KEY CA HOST PORT STEP...
+ * Exit: 0 done, 1 connection or TLS failure, 2 usage, 3 timeout.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "rsgate/ctlmsg.h"
+#include "rsgate/pki.h"
+#include "rsgate/tls.h"
+
+static SSL *ssl;
+static uint8_t inbuf[CTL_FRAME_MAX + 64];
+static size_t inlen;
+static int timeout_ms = 5000;
+
+static int
+send_bytes(const void *p, size_t n)
+{
+	return SSL_write(ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+static int
+send_msg(const struct ctl_msg *m)
+{
+	struct rsg_buf *b = buf_new(CTL_FRAME_MAX + 64);
+	int r = -1;
+
+	if (b != NULL && ctl_msg_encode(m, b) == 0)
+		r = send_bytes(buf_ptr(b), buf_len(b));
+	buf_free(b);
+	return r;
+}
+
+/* Next frame: 1 got one (*mp, NULL if undecodable), 0 closed, 3 timeout. */
+static int
+recv_msg(struct ctl_msg **mp)
+{
+	struct pollfd pfd;
+	struct ctl_frame f;
+	size_t used;
+	int n, r;
+
+	for (;;) {
+		r = ctl_frame_parse(inbuf, inlen, CTL_FRAME_MAX, &f, &used);
+		if (r == 0) {
+			*mp = NULL;
+			if (ctl_msg_decode(&f, mp) == 0)
+				(*mp)->id = f.id;
+			memmove(inbuf, inbuf + used, inlen - used);
+			inlen -= used;
+			return 1;
+		}
+		if (r != RSG_ERR_INCOMPLETE || inlen == sizeof(inbuf)) {
+			printf("bad frame from the hub\n");
+			return 0;
+		}
+		if (SSL_pending(ssl) == 0) {
+			pfd.fd = SSL_get_fd(ssl);
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, timeout_ms) <= 0)
+				return 3;
+		}
+		n = SSL_read(ssl, inbuf + inlen, (int)(sizeof(inbuf) - inlen));
+		if (n <= 0)
+			return 0;
+		inlen += (size_t)n;
+	}
+}
+
+static void
+print_msg(const struct ctl_msg *m)
+{
+	if (m == NULL) {
+		printf("recv undecodable\n");
+		return;
+	}
+	if (m->type == CTL_ERROR)
+		printf("recv ERROR %s: %s\n", ctl_errcode_name(m->u.error.code),
+		    m->u.error.reason);
+	else if (m->type == CTL_STREAM_OPEN)
+		printf("recv STREAM_OPEN device=%s service=%s engineer=%s "
+		    "source=%s relay=%s\n", m->u.stream_open.device,
+		    m->u.stream_open.service, m->u.stream_open.engineer_cn,
+		    m->u.stream_open.source, m->u.stream_open.relay);
+	else
+		printf("recv %s\n", ctl_type_name(m->type));
+	fflush(stdout);
+}
+
+static int
+step_hello(int argc, char **argv, int *used)
+{
+	struct ctl_msg m;
+	struct ctl_device d;
+	struct ctl_service s;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_HELLO;
+	m.id = 1;
+	m.u.hello.ap_name = argv[1];
+	m.u.hello.version = "test";
+	m.u.hello.site = "site-a";
+	*used = 2;
+	if (argc >= 5 && strchr(argv[4], ':') != NULL) {
+		memset(&d, 0, sizeof(d));
+		d.name = argv[2];
+		d.site = "";
+		d.model = "Test CT";
+		s.name = argv[3];
+		s.target = argv[4];
+		d.services = &s;
+		d.nservices = 1;
+		m.u.hello.devices = &d;
+		m.u.hello.ndevices = 1;
+		*used = 5;
+	}
+	return send_msg(&m);
+}
+
+static int
+step_open(const char *how)
+{
+	struct ctl_msg *m = NULL, a;
+	int r;
+
+	while ((r = recv_msg(&m)) == 1) {
+		print_msg(m);
+		if (m != NULL && m->type == CTL_STREAM_OPEN)
+			break;
+		ctl_msg_free(m);
+		m = NULL;
+	}
+	if (r != 1)
+		return r == 3 ? 3 : 1;
+	memset(&a, 0, sizeof(a));
+	a.id = m->id;
+	if (strcmp(how, "ok") == 0) {
+		a.type = CTL_STREAM_OPEN_OK;
+		memcpy(a.u.stream_open_ok.stream_id,
+		    m->u.stream_open.stream_id, CTL_STREAM_ID_LEN);
+	} else {
+		a.type = CTL_STREAM_OPEN_ERR;
+		memcpy(a.u.stream_open_err.stream_id,
+		    m->u.stream_open.stream_id, CTL_STREAM_ID_LEN);
+		a.u.stream_open_err.code = CTL_E_DENIED;
+		a.u.stream_open_err.reason = "outside the allowed hours";
+	}
+	ctl_msg_free(m);
+	return send_msg(&a) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tls_ctx_conf tc;
+	struct tls_ctx *ctx = NULL;
+	struct addrinfo hints, *ai = NULL;
+	struct ctl_msg *m;
+	uint8_t raw[4096];
+	char err[256];
+	size_t n;
+	uint64_t secs;
+	int c, fd = -1, i, used, r;
+
+	while ((c = getopt(argc, argv, "t:")) != -1) {
+		if (c != 't' || parse_u64(optarg, 1, 600, &secs) != 0)
+			return 2;
+		timeout_ms = (int)secs * 1000;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 5) {
+		fprintf(stderr, "usage: ctlclient [-t SECS] CERT KEY CA HOST "
+		    "PORT STEP...\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	memset(&tc, 0, sizeof(tc));
+	tc.side = TLS_CLIENT;
+	tc.cert = argv[0];
+	tc.key = argv[1];
+	tc.ca = argv[2];
+	tc.peer_roles = PKI_ROLE_HUB;
+	if (tls_ctx_new(&tc, &ctx, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ctlclient: %s\n", err);
+		return 1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(argv[3], argv[4], &hints, &ai) != 0 ||
+	    (fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
+	    connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		fprintf(stderr, "ctlclient: cannot connect\n");
+		return 1;
+	}
+	freeaddrinfo(ai);
+	ssl = tls_ssl_new(ctx);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		fprintf(stderr, "ctlclient: TLS: %s\n",
+		    tls_error_reason(ssl, err, sizeof(err)));
+		return 1;
+	}
+	printf("connected\n");
+	fflush(stdout);
+	for (i = 5; i < argc; i += used) {
+		used = 1;
+		r = 0;
+		if (strcmp(argv[i], "hello") == 0 && i + 1 < argc) {
+			r = step_hello(argc - i, argv + i, &used);
+		} else if (strcmp(argv[i], "raw") == 0 && i + 1 < argc) {
+			n = strlen(argv[i + 1]) / 2;
+			if (n > sizeof(raw) ||
+			    hex_decode(argv[i + 1], raw, n) != 0)
+				return 2;
+			r = send_bytes(raw, n);
+			used = 2;
+		} else if (strcmp(argv[i], "open") == 0 && i + 1 < argc) {
+			r = step_open(argv[i + 1]);
+			used = 2;
+		} else if (strcmp(argv[i], "read") == 0) {
+			while ((r = recv_msg(&m)) == 1) {
+				print_msg(m);
+				ctl_msg_free(m);
+			}
+			if (r == 3) {
+				printf("timeout\n");
+				return 3;
+			}
+			printf("closed\n");
+			r = 0;
+		} else {
+			fprintf(stderr, "ctlclient: bad step '%s'\n", argv[i]);
+			return 2;
+		}
+		fflush(stdout);
+		if (r != 0) {
+			printf("closed\n");
+			return r == 3 ? 3 : 1;
+		}
+	}
+	SSL_free(ssl);
+	close(fd);
+	tls_ctx_free(ctx);
+	return 0;
+}

@@ -1,0 +1,287 @@
+# test-hub.sh: rsgate-hub on 127.0.0.1 with ephemeral ports and a throwaway
+# CA. Config checks (-t, -T); the engineers' API (devices, streams, 404,
+# 400, 403 for an engineer not listed); every refusal at a TLS listener --
+# a certificate of another CA, the wrong role, a revoked one (the CRL is
+# re-read while running), TLS 1.2, plaintext -- on the API and control
+# ports (R31, R36); the control channel (HELLO name = certificate CN,
+# oversized and malformed frames answered with ERROR, the hub stays up);
+# STREAM_OPEN answered OK (201 with token and relay) or refused (403 with
+# the AP's reason); the relay refusing garbage, guessed, reused and expired
+# tokens, unpaired connections and too many from one address. Each refusal
+# must be in the hub's audit log (R33, R34), which verifies at the end.
+# Not covered: an expired certificate (`rsgate pki issue` cannot backdate).
+. "$RSG_SRC/tests/integration/lib.sh"
+
+HUB=$RSG_BUILD/rsgate-hub
+CTL=$RSG_BUILD/ctlclient
+TCP=$RSG_BUILD/tcpclient
+cd "$T" || exit 1
+
+"$RSGATE" pki init --dir ca --name "Test CA" >/dev/null &&
+"$RSGATE" pki init --dir ca2 --name "Other CA" >/dev/null &&
+"$RSGATE" pki issue --dir ca --role hub --name 127.0.0.1 --out hub >/dev/null &&
+"$RSGATE" pki issue --dir ca --role engineer --name "Hanako Sato" --out eng >/dev/null &&
+"$RSGATE" pki issue --dir ca --role engineer --name "Ken Ito" --out unlisted >/dev/null &&
+"$RSGATE" pki issue --dir ca --role engineer --name "Rev Oked" --out rev >/dev/null &&
+"$RSGATE" pki issue --dir ca2 --role engineer --name "Hanako Sato" --out foreign >/dev/null &&
+"$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
+"$RSGATE" pki issue --dir ca2 --role ap --name ap1 --out ap1foreign >/dev/null ||
+    { fail "test PKI"; finish; }
+
+cat >hub.conf <<CONF
+name hub-test
+cert hub.crt
+key hub.key
+ca ca/ca.crt
+crl ca/crl.pem
+api_listen 127.0.0.1:0
+control_listen 127.0.0.1:0
+relay_listen 127.0.0.1:0
+engineer "Hanako Sato"
+engineer "Rev Oked"
+audit_db hub-audit.db
+audit_key hub-audit.key
+heartbeat 5s
+pairing_timeout 3s
+relay_unpaired_timeout 1s
+relay_per_source_max 2
+CONF
+
+# --- config -----------------------------------------------------------------
+expect_exit 0 "--help" -- "$HUB" --help
+expect_grep "$T/out" '^usage: rsgate-hub' "--help prints usage"
+expect_grep "$T/out" 'relay_unpaired_timeout' "--help lists the keys"
+expect_exit 2 "no -c" -- "$HUB"
+expect_exit 0 "-t good config" -- "$HUB" -c hub.conf -t
+expect_exit 0 "-T" -- "$HUB" -c hub.conf -T
+expect_grep "$T/out" '^key <redacted>|^key "?<' "-T redacts the key"
+expect_no_grep "$T/out" 'hub\.key' "-T does not show the key path"
+printf 'name x\nbogus_key 1\n' >bad.conf
+expect_exit 1 "-t unknown key" -- "$HUB" -c bad.conf -t
+expect_grep "$T/err" 'bad.conf:2' "-t names FILE:LINE"
+sed 's/^relay_listen .*/relay_listen 127.0.0.1:99999/' hub.conf >bad2.conf
+expect_exit 1 "-t bad port" -- "$HUB" -c bad2.conf -t
+expect_grep "$T/err" 'relay_listen' "-t names the bad key"
+
+# --- start ------------------------------------------------------------------
+"$HUB" -c hub.conf >hub.out 2>hub.err &
+HPID=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^relay listening on' hub.out; do
+	sleep 0.1
+	i=$((i + 1))
+done
+API=$(sed -n 's/^api listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' hub.out)
+CP=$(sed -n 's/^control listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' hub.out)
+RP=$(sed -n 's/^relay listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' hub.out)
+if [ -n "$API" ] && [ -n "$CP" ] && [ -n "$RP" ]; then ok; else
+	fail "no listening lines"; cat hub.out hub.err >&2; kill $HPID; finish
+fi
+expect_file hub-audit.db "audit log created on first start"
+
+# api METHOD PATH [BODY] [CERTPREFIX] [extra curl args]: body to api.body,
+# HTTP status to api.code, curl's exit status in $CURLRC.
+api() {
+	m=$1 p=$2 b=${3:-} who=${4:-eng}
+	if [ $# -ge 4 ]; then shift 4; else shift $#; fi
+	if [ -n "$b" ]; then set -- "$@" -d "$b"; fi
+	curl -sS -o api.body -w '%{http_code}' -X "$m" --cert "$who.crt" \
+	    --key "$who.key" --cacert ca/ca.crt "$@" \
+	    "https://127.0.0.1:$API$p" >api.code 2>api.err
+	CURLRC=$?
+}
+audit_has() {
+	"$RSGATE" audit export --db hub-audit.db --format jsonl >audit.jsonl
+	expect_grep audit.jsonl "$1" "$2"
+}
+
+# --- API, good paths ------------------------------------------------------------
+api GET /v1/devices
+expect_grep api.code '^200$' "devices: 200"
+expect_grep api.body '^\{"aps":\[\]\}$' "devices: empty list"
+api POST /v1/streams '{"device":"ct-01","service":"remote-shell"}'
+expect_grep api.code '^404$' "unknown device: 404"
+expect_grep api.body '"error":"unknown device"' "unknown device: JSON"
+api POST /v1/streams '{"device":'
+expect_grep api.code '^400$' "bad JSON: 400"
+api GET /nope
+expect_grep api.code '^404$' "unknown path: 404"
+api POST /v1/streams "{\"device\":\"$(head -c 20000 /dev/zero | tr '\0' a)\"}"
+expect_grep api.code '^413$' "body over 16 KiB: 413"
+api GET /v1/devices "" unlisted
+expect_grep api.code '^403$' "engineer not listed: 403"
+expect_grep api.body 'engineer not active' "engineer not listed: reason"
+audit_has '"auth.failure".*"user":"Ken Ito".*engineer not active' \
+    "unlisted engineer audited"
+
+# --- API refusals at the handshake (R31) -----------------------------------------------
+api GET /v1/devices "" foreign
+if [ "$CURLRC" -ne 0 ]; then ok; else fail "foreign CA accepted"; fi
+api GET /v1/devices "" ap1
+if [ "$CURLRC" -ne 0 ]; then ok; else fail "ap certificate accepted on the API"; fi
+api GET /v1/devices "" eng --tls-max 1.2
+if [ "$CURLRC" -ne 0 ]; then ok; else fail "TLS 1.2 accepted"; fi
+printf 'GET / HTTP/1.0\r\n\r\n' | "$TCP" -t 5 127.0.0.1 "$API" >plain.out 2>&1
+expect_no_grep plain.out 'HTTP/1' "plaintext on the API gets no HTTP answer"
+sleep 0.3
+audit_has 'auth.failure.*api listener: peer certificate not issued by a trusted CA' \
+    "foreign CA audited"
+audit_has 'auth.failure.*api listener: peer certificate not valid for this role' \
+    "wrong role audited"
+audit_has 'auth.failure.*api listener: peer does not speak TLS 1.3' \
+    "TLS 1.2 audited"
+audit_has 'auth.failure.*api listener: peer does not speak TLS \(plaintext' \
+    "plaintext on the API audited"
+
+# --- control channel -------------------------------------------------------------------
+printf 'GET / HTTP/1.0\r\n\r\n' | "$TCP" -t 5 127.0.0.1 "$CP" >plain.out 2>&1
+"$CTL" ap1foreign.crt ap1foreign.key ca/ca.crt 127.0.0.1 "$CP" read \
+    >ctl.out 2>&1
+expect_no_grep ctl.out '^recv' "foreign AP gets nothing"
+"$CTL" eng.crt eng.key ca/ca.crt 127.0.0.1 "$CP" read >ctl.out 2>&1
+expect_no_grep ctl.out '^recv' "engineer certificate on the control port"
+sleep 0.3
+audit_has 'auth.failure.*control listener: peer does not speak TLS \(plaintext' \
+    "plaintext on the control port audited"
+audit_has 'auth.failure.*control listener: peer certificate not issued by a trusted CA' \
+    "foreign AP audited"
+audit_has 'auth.failure.*control listener: peer certificate not valid for this role' \
+    "wrong role on the control port audited"
+
+"$CTL" ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" hello ap2 read >ctl.out 2>&1
+expect_grep ctl.out "^recv ERROR PROTOCOL: the access point's name is not" \
+    "HELLO name must be the certificate's CN"
+# A frame whose length says 16 MiB: LIMIT before any body is awaited.
+"$CTL" ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" raw 0100000001000100000001 \
+    read >ctl.out 2>&1
+expect_grep ctl.out '^recv ERROR LIMIT' "oversized frame: ERROR LIMIT"
+expect_grep ctl.out '^closed' "oversized frame: closed"
+# A PING before HELLO, then a HELLO cut short inside its payload.
+"$CTL" ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" \
+    raw 0000000f0100030000000100000000000000ff read >ctl.out 2>&1
+expect_grep ctl.out '^recv ERROR UNEXPECTED' "PING before HELLO: UNEXPECTED"
+"$CTL" ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" \
+    raw 0000000b01000100000001000000ff read >ctl.out 2>&1
+expect_grep ctl.out '^recv ERROR PROTOCOL: malformed message' \
+    "malformed HELLO: ERROR PROTOCOL"
+audit_has 'auth.failure.*control channel: frame over the size limit \(LIMIT\)' \
+    "oversized frame audited"
+audit_has 'auth.failure.*control channel: malformed message' \
+    "malformed frame audited"
+api GET /v1/devices
+expect_grep api.code '^200$' "hub still up after bad frames"
+
+# An AP with one device; it refuses the first stream and accepts the second.
+"$CTL" -t 20 ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" \
+    hello ap1 ct-01 remote-shell 127.0.0.1:2222 open err open ok read \
+    >ap.out 2>&1 &
+APID=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q '"connected":true' api.body; do
+	sleep 0.1
+	api GET /v1/devices
+	i=$((i + 1))
+done
+expect_grep api.body '"name":"ap1","site":"site-a","connected":true' \
+    "devices: the AP is connected"
+expect_grep api.body '"name":"ct-01".*"services":\["remote-shell"\]' \
+    "devices: its inventory"
+api POST /v1/streams '{"device":"ct-01","service":"remote-desktop"}'
+expect_grep api.code '^404$' "unknown service: 404"
+expect_grep api.body 'unknown service' "unknown service: JSON"
+api POST /v1/streams '{"device":"ct-01","service":"remote-shell"}'
+expect_grep api.code '^403$' "AP refused: 403"
+expect_grep api.body '"error":"refused by the access point","reason":"outside the allowed hours"' \
+    "AP refused: its reason"
+api POST /v1/streams '{"device":"ct-01","service":"remote-shell","ticket":"T-1"}'
+expect_grep api.code '^201$' "AP accepted: 201"
+expect_grep api.body "\"relay\":\"127.0.0.1:$RP\"" "201: relay address"
+expect_grep api.body '"stream_id":"[0-9a-f]{32}","token":"[0-9a-f]{64}"' \
+    "201: stream id and token"
+expect_grep api.body '"ap":\{"name":"ap1","fingerprint":"[0-9a-f]{64}"\}' \
+    "201: the AP's fingerprint"
+expect_grep ap.out '^recv STREAM_OPEN device=ct-01 service=remote-shell engineer=Hanako Sato source=127.0.0.1' \
+    "STREAM_OPEN as the contract says"
+SID=$(sed -n 's/.*"stream_id":"\([0-9a-f]*\)".*/\1/p' api.body)
+TOK=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' api.body)
+audit_has "\"session.open\",\"outcome\":\"denied\".*\"user\":\"Hanako Sato\".*outside the allowed hours" \
+    "refused stream audited"
+audit_has "\"session.open\",\"outcome\":\"success\".*\"session\":\"$SID\",\"device\":\"ct-01\".*\"capability\":\"remote-shell\"" \
+    "opened stream audited with the stream id"
+
+# --- relay -----------------------------------------------------------------------------
+# bin HEX: the bytes (POSIX printf has octal escapes only).
+bin() {
+	h=$1
+	while [ -n "$h" ]; do
+		rest=${h#??}
+		printf "\\$(printf '%03o' "0x${h%"$rest"}")"
+		h=$rest
+	done
+}
+ZERO=0000000000000000000000000000000000000000000000000000000000000000
+printf 'GET / HTTP/1.0\r\n\r\n' | "$TCP" -t 5 127.0.0.1 "$RP" >/dev/null 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok; else fail "relay garbage: not closed ($rc)"; fi
+{ bin 525347520101; bin "$SID"; bin "$ZERO"; } >guess.bin
+"$TCP" -t 5 127.0.0.1 "$RP" <guess.bin >/dev/null 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok; else fail "guessed token: not closed ($rc)"; fi
+{ bin 525347520101; bin "$SID"; bin "$TOK"; } >eng.bin
+# The real engineer token waits for its partner (which never comes) ...
+{ cat eng.bin; sleep 3; } | "$TCP" -t 10 127.0.0.1 "$RP" >/dev/null 2>&1 &
+WPID=$!
+sleep 0.3
+# ... so presenting it again is a reuse.
+"$TCP" -t 5 127.0.0.1 "$RP" <eng.bin >/dev/null 2>&1
+wait $WPID
+sleep 2.5
+# By now (3 s) the tokens have expired.
+"$TCP" -t 5 127.0.0.1 "$RP" <eng.bin >/dev/null 2>&1
+# Idle connections: dropped after relay_unpaired_timeout; at most 2 at once.
+sleep 3 | "$TCP" -t 10 127.0.0.1 "$RP" >/dev/null 2>&1 &
+I1=$!
+sleep 3 | "$TCP" -t 10 127.0.0.1 "$RP" >/dev/null 2>&1 &
+I2=$!
+sleep 0.3
+sleep 3 | "$TCP" -t 10 127.0.0.1 "$RP" >/dev/null 2>&1
+wait $I1 $I2
+sleep 0.3
+audit_has 'auth.failure.*relay: not a relay preamble' "relay garbage audited"
+audit_has "auth.failure.*\"session\":\"$SID\".*relay: wrong pairing token" \
+    "guessed token audited"
+audit_has "auth.failure.*relay: pairing token already used" "reused token audited"
+audit_has "auth.failure.*relay: the other side of the stream did not arrive in time" \
+    "unpaired side dropped and audited"
+audit_has "auth.failure.*relay: pairing token expired" "expired token audited"
+audit_has "auth.failure.*relay: no relay preamble in time" "idle connection dropped"
+audit_has "auth.failure.*relay: too many relay connections from this address" \
+    "per-source cap audited"
+audit_has "session.close.*\"session\":\"$SID\".*not paired before its tokens expired" \
+    "unused stream closed in the audit log"
+
+# --- revocation while running ----------------------------------------------------------
+api GET /v1/devices "" rev
+expect_grep api.code '^200$' "before revocation: 200"
+"$RSGATE" pki revoke --dir ca --cert rev.crt >/dev/null || fail "revoke"
+sleep 3
+api GET /v1/devices "" rev
+if [ "$CURLRC" -ne 0 ]; then ok; else fail "revoked certificate accepted"; fi
+sleep 0.3
+audit_has 'auth.failure.*api listener: peer certificate revoked' \
+    "revoked certificate audited"
+
+# --- stop ----------------------------------------------------------------------------------
+kill "$APID" 2>/dev/null
+wait "$APID" 2>/dev/null
+sleep 0.3
+audit_has '"session.close".*"user":"ap1","role":"ap"' "AP disconnect audited"
+kill -TERM "$HPID"
+wait "$HPID"
+rc=$?
+if [ "$rc" -eq 0 ]; then ok; else fail "hub exit status $rc after SIGTERM"; fi
+expect_exit 0 "audit verify" -- "$RSGATE" audit verify --db hub-audit.db
+expect_grep "$T/out" 'intact' "hub audit log intact"
+# The final checkpoint on SIGTERM covers every record.
+expect_no_grep "$T/out" 'unproven|not covered' "nothing after the last checkpoint"
+finish

@@ -1,0 +1,463 @@
+/*
+ * test-relay.c: the hub's relay (lib/net/relay.c) on a real libevent base
+ * with loopback TCP connections: pairing and bytes both ways, half-close,
+ * the refusals a stranger meets (garbage, wrong, reused and expired
+ * tokens, no preamble in time, no partner in time, too many connections
+ * from one address), cancelling a stream (the kill switch), and a slow
+ * reader that must stop the relay reading rather than make it buffer
+ * (R36: the relay port faces strangers; issue 3, "Relay").
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "rsgate/relay.h"
+#include "testutil.h"
+
+struct tctx {
+	struct event_base *base;
+	struct relay *r;
+	int lfd;
+	int n[4];			/* events by type */
+	char reason[256];		/* of the last event but UNUSED */
+	uint64_t up, down;		/* of the last CLOSED */
+	uint8_t id[RELAY_STREAM_ID_LEN];
+	uint8_t tok_e[RELAY_TOKEN_LEN], tok_a[RELAY_TOKEN_LEN];
+};
+
+static void
+on_event(const struct relay_event *ev, void *arg)
+{
+	struct tctx *t = arg;
+
+	t->n[ev->type]++;
+	if (ev->type == RELAY_EV_UNUSED)
+		return;		/* counted; reason checked by the count */
+	snprintf(t->reason, sizeof(t->reason), "%s",
+	    ev->reason != NULL ? ev->reason : "");
+	if (ev->type == RELAY_EV_CLOSED) {
+		t->up = ev->bytes_up;
+		t->down = ev->bytes_down;
+	}
+}
+
+static void
+run_ms(struct tctx *t, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(t->base, &tv);
+	event_base_dispatch(t->base);
+}
+
+static struct tctx *
+tctx_new(uint64_t unpaired_ms, unsigned per_source, uint64_t lifetime_ms)
+{
+	struct relay_conf conf = { unpaired_ms, per_source };
+	struct sockaddr_in sa;
+	struct tctx *t;
+	int buf = 64 * 1024;
+
+	signal(SIGPIPE, SIG_IGN);
+	t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	assert_non_null(t->base = event_base_new());
+	assert_int_equal(relay_new(t->base, &conf, on_event, t, &t->r), 0);
+	memset(t->id, 0x11, sizeof(t->id));
+	memset(t->tok_e, 0xe1, sizeof(t->tok_e));
+	memset(t->tok_a, 0xa1, sizeof(t->tok_a));
+	assert_int_equal(relay_stream_add(t->r, t->id, t->tok_e, t->tok_a,
+	    lifetime_ms), 0);
+	assert_int_equal(relay_stream_add(t->r, t->id, t->tok_e, t->tok_a,
+	    lifetime_ms), RSG_ERR_EXISTS);
+	assert_true((t->lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	/* Small socket buffers so that back-pressure shows quickly. */
+	setsockopt(t->lfd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(t->lfd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(t->lfd, 16), 0);
+	return t;
+}
+
+static void
+tctx_free(struct tctx *t)
+{
+	relay_free(t->r);
+	event_base_free(t->base);
+	close(t->lfd);
+	free(t);
+}
+
+/* A client connection whose server end is handed to the relay. */
+static int
+dial(struct tctx *t, const char *source, int expect)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int c, s, buf = 64 * 1024;
+
+	assert_int_equal(getsockname(t->lfd, (struct sockaddr *)&sa, &sl), 0);
+	assert_true((c = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sl), 0);
+	assert_true((s = accept(t->lfd, NULL, NULL)) >= 0);
+	assert_int_equal(relay_accept(t->r, s, source), expect);
+	return c;
+}
+
+static void
+send_all(int fd, const void *p, size_t n)
+{
+	assert_int_equal(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+static void
+present(int fd, enum relay_side side, const uint8_t *id, const uint8_t *tok)
+{
+	struct relay_preamble p;
+	uint8_t b[RELAY_PREAMBLE_LEN];
+
+	p.side = side;
+	memcpy(p.stream_id, id, RELAY_STREAM_ID_LEN);
+	memcpy(p.token, tok, RELAY_TOKEN_LEN);
+	relay_preamble_encode(&p, b);
+	send_all(fd, b, sizeof(b));
+}
+
+/* Whether fd has been closed by the peer (EOF) within the loop run. */
+static int
+peer_closed(int fd)
+{
+	char b[16];
+	ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* Read exactly n bytes from fd, running the loop meanwhile. */
+static void
+recv_n(struct tctx *t, int fd, char *out, size_t n)
+{
+	size_t got = 0;
+	ssize_t k;
+	int tries = 0;
+
+	while (got < n && tries++ < 200) {
+		run_ms(t, 5);
+		k = recv(fd, out + got, n - got, MSG_DONTWAIT);
+		if (k > 0)
+			got += (size_t)k;
+	}
+	assert_int_equal(got, n);
+}
+
+static void
+test_pair_and_half_close(void **state)
+{
+	struct tctx *t = tctx_new(2000, 8, 5000);
+	char b[64];
+	int e, a;
+
+	(void)state;
+	e = dial(t, "192.0.2.1", 0);
+	a = dial(t, "198.51.100.2", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	/* The engineer's first ciphertext may follow its preamble at once. */
+	send_all(e, "hello", 5);
+	run_ms(t, 20);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 0);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	recv_n(t, a, b, 5);
+	assert_memory_equal(b, "hello", 5);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	assert_int_equal(relay_conn_count(t->r), 2);
+	send_all(a, "world!", 6);
+	recv_n(t, e, b, 6);
+	assert_memory_equal(b, "world!", 6);
+
+	/* Half-close from the engineer: the AP sees EOF, can still answer. */
+	assert_int_equal(shutdown(e, SHUT_WR), 0);
+	run_ms(t, 20);
+	assert_true(peer_closed(a));
+	assert_int_equal(t->n[RELAY_EV_CLOSED], 0);
+	send_all(a, "late", 4);
+	recv_n(t, e, b, 4);
+	assert_memory_equal(b, "late", 4);
+	assert_int_equal(shutdown(a, SHUT_WR), 0);
+	run_ms(t, 20);
+	assert_true(peer_closed(e));
+	assert_int_equal(t->n[RELAY_EV_CLOSED], 1);
+	assert_int_equal(t->up, 5);
+	assert_int_equal(t->down, 10);
+	assert_int_equal(relay_conn_count(t->r), 0);
+	assert_int_equal(relay_stream_count(t->r), 0);
+	close(e);
+	close(a);
+	tctx_free(t);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct tctx *t = tctx_new(2000, 8, 5000);
+	uint8_t bad[RELAY_TOKEN_LEN], other[RELAY_STREAM_ID_LEN];
+	int c, e, a;
+
+	(void)state;
+	/* Garbage is refused as soon as the magic is wrong. */
+	c = dial(t, "192.0.2.9", 0);
+	send_all(c, "GET / HTTP/1.0\r\n\r\n", 18);
+	run_ms(t, 20);
+	assert_true(peer_closed(c));
+	assert_int_equal(t->n[RELAY_EV_REFUSED], 1);
+	assert_string_equal(t->reason, "not a relay preamble");
+	close(c);
+
+	/* A guessed token. */
+	memcpy(bad, t->tok_e, sizeof(bad));
+	bad[31] ^= 1;
+	c = dial(t, "192.0.2.9", 0);
+	present(c, RELAY_SIDE_ENGINEER, t->id, bad);
+	run_ms(t, 20);
+	assert_true(peer_closed(c));
+	assert_string_equal(t->reason, "wrong pairing token");
+	close(c);
+	/* The engineer's token on the AP side is wrong too. */
+	c = dial(t, "192.0.2.9", 0);
+	present(c, RELAY_SIDE_AP, t->id, t->tok_e);
+	run_ms(t, 20);
+	assert_string_equal(t->reason, "wrong pairing token");
+	close(c);
+	/* An unknown stream. */
+	memset(other, 0x22, sizeof(other));
+	c = dial(t, "192.0.2.9", 0);
+	present(c, RELAY_SIDE_AP, other, t->tok_a);
+	run_ms(t, 20);
+	assert_string_equal(t->reason, "unknown stream");
+	close(c);
+	assert_int_equal(t->n[RELAY_EV_REFUSED], 4);
+
+	/* A reused token: after pairing, the same token again. */
+	e = dial(t, "192.0.2.1", 0);
+	a = dial(t, "192.0.2.2", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 20);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	c = dial(t, "192.0.2.9", 0);
+	present(c, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	run_ms(t, 20);
+	assert_true(peer_closed(c));
+	assert_string_equal(t->reason, "pairing token already used");
+	close(c);
+
+	/* Cancel (kill switch): both sides closed, stats reported. */
+	send_all(e, "abc", 3);
+	run_ms(t, 20);
+	assert_int_equal(relay_stream_cancel(t->r, t->id, "killed"), 0);
+	assert_int_equal(t->n[RELAY_EV_CLOSED], 1);
+	assert_string_equal(t->reason, "killed");
+	assert_int_equal(t->up, 3);
+	assert_true(peer_closed(e));
+	assert_int_equal(relay_stream_cancel(t->r, t->id, "again"),
+	    RSG_ERR_NOT_FOUND);
+	assert_int_equal(relay_conn_count(t->r), 0);
+	close(e);
+	close(a);
+	tctx_free(t);
+}
+
+static void
+test_used_token_while_waiting(void **state)
+{
+	struct tctx *t = tctx_new(2000, 8, 5000);
+	int e, c;
+
+	(void)state;
+	e = dial(t, "192.0.2.1", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	run_ms(t, 20);
+	c = dial(t, "192.0.2.1", 0);
+	present(c, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	run_ms(t, 20);
+	assert_true(peer_closed(c));
+	assert_string_equal(t->reason, "pairing token already used");
+	close(c);
+	close(e);
+	tctx_free(t);
+}
+
+static void
+test_timeouts_and_expiry(void **state)
+{
+	struct tctx *t = tctx_new(200, 8, 150);
+	int idle, e, late;
+
+	(void)state;
+	/* Says nothing: dropped after the unpaired timeout. */
+	idle = dial(t, "192.0.2.1", 0);
+	/* Presents in time, but its partner never comes. */
+	e = dial(t, "192.0.2.1", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	run_ms(t, 100);
+	assert_int_equal(t->n[RELAY_EV_REFUSED], 0);
+	run_ms(t, 200);
+	assert_true(peer_closed(idle));
+	assert_true(peer_closed(e));
+	assert_int_equal(t->n[RELAY_EV_REFUSED], 2);
+	assert_string_equal(t->reason,
+	    "the other side of the stream did not arrive in time");
+	/* The tokens expired (150 ms) with nothing paired: reported once. */
+	assert_int_equal(t->n[RELAY_EV_UNUSED], 1);
+	/* A late AP is told the token expired. */
+	late = dial(t, "192.0.2.1", 0);
+	present(late, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 20);
+	assert_true(peer_closed(late));
+	assert_string_equal(t->reason, "pairing token expired");
+	assert_int_equal(t->n[RELAY_EV_UNUSED], 1);
+	assert_int_equal(relay_conn_count(t->r), 0);
+	close(idle);
+	close(e);
+	close(late);
+	tctx_free(t);
+}
+
+static void
+test_per_source_cap(void **state)
+{
+	struct tctx *t = tctx_new(2000, 2, 5000);
+	int c1, c2, c3, d;
+
+	(void)state;
+	c1 = dial(t, "192.0.2.7", 0);
+	c2 = dial(t, "192.0.2.7", 0);
+	c3 = dial(t, "192.0.2.7", RSG_ERR_LIMIT);
+	assert_string_equal(t->reason,
+	    "too many relay connections from this address");
+	run_ms(t, 10);
+	assert_true(peer_closed(c3));
+	/* Another address is not affected; a freed slot can be used again. */
+	d = dial(t, "192.0.2.8", 0);
+	close(c1);
+	run_ms(t, 20);
+	close(c3);
+	c3 = dial(t, "192.0.2.7", 0);
+	assert_int_equal(relay_conn_count(t->r), 3);
+	close(c2);
+	close(c3);
+	close(d);
+	tctx_free(t);
+}
+
+/*
+ * The AP stops reading. The relay must stop reading the engineer (so the
+ * engineer's writes stall at a bound set by socket buffers and one pipe),
+ * and every byte must arrive in order once the AP reads again.
+ */
+static void
+test_slow_reader(void **state)
+{
+	struct tctx *t = tctx_new(2000, 8, 5000);
+	const size_t total = 8u * 1024 * 1024;
+	size_t sent = 0, got = 0, stalled_at, i;
+	uint8_t *chunk, *in;
+	ssize_t k;
+	int e, a, idle_rounds = 0, rounds;
+
+	(void)state;
+	assert_non_null(chunk = malloc(65536));
+	assert_non_null(in = malloc(65536));
+	e = dial(t, "192.0.2.1", 0);
+	a = dial(t, "192.0.2.2", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 10);
+	assert_int_equal(fcntl(e, F_SETFL, O_NONBLOCK), 0);
+	for (rounds = 0; rounds < 2000 && idle_rounds < 50; rounds++) {
+		for (i = 0; i < 65536; i++)
+			chunk[i] = (uint8_t)((sent + i) % 251);
+		k = send(e, chunk, 65536, MSG_NOSIGNAL);
+		if (k > 0) {
+			sent += (size_t)k;
+			idle_rounds = 0;
+		} else
+			idle_rounds++;
+		event_base_loop(t->base, EVLOOP_NONBLOCK);
+		if (idle_rounds > 0)
+			usleep(1000);
+	}
+	stalled_at = sent;
+	/* Stalled, and at a small bound: nothing buffers without limit. */
+	assert_true(idle_rounds >= 50);
+	assert_true(stalled_at < 4u * 1024 * 1024);
+	assert_true(stalled_at > 0);
+
+	/* Now the AP reads; the engineer keeps writing to the total. */
+	for (rounds = 0; got < total && rounds < 200000; rounds++) {
+		if (sent < total) {
+			size_t want = total - sent < 65536 ? total - sent :
+			    65536;
+			for (i = 0; i < want; i++)
+				chunk[i] = (uint8_t)((sent + i) % 251);
+			k = send(e, chunk, want, MSG_NOSIGNAL);
+			if (k > 0)
+				sent += (size_t)k;
+		}
+		event_base_loop(t->base, EVLOOP_NONBLOCK);
+		k = recv(a, in, 65536, MSG_DONTWAIT);
+		if (k > 0) {
+			for (i = 0; i < (size_t)k; i++)
+				if (in[i] != (uint8_t)((got + i) % 251))
+					fail_msg("byte %zu differs", got + i);
+			got += (size_t)k;
+		}
+	}
+	assert_int_equal(got, total);
+	close(e);
+	run_ms(t, 20);
+	assert_true(peer_closed(a));
+	close(a);
+	run_ms(t, 20);
+	assert_int_equal(t->n[RELAY_EV_CLOSED], 1);
+	assert_int_equal(t->up, total);
+	free(chunk);
+	free(in);
+	tctx_free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pair_and_half_close),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_used_token_while_waiting),
+		cmocka_unit_test(test_timeouts_and_expiry),
+		cmocka_unit_test(test_per_source_cap),
+		cmocka_unit_test(test_slow_reader),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
