@@ -106,4 +106,8 @@ fi
 
 expect_exit 1 "verify of a missing file fails" -- \
 	"$RSGATE" audit verify --db "$T/none.db"
+expect_grep "$T/err" "no audit log there" "missing log says so"
+expect_exit 1 "verify with a missing --key fails" -- \
+	"$RSGATE" audit verify --db "$DB" --key "$T/none.pub"
+expect_grep "$T/err" "cannot read key" "missing key says so"
 finish
