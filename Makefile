@@ -49,6 +49,7 @@ fuzz: deps
 
 bench: build
 	$(BUILD)/bench/audit
+	$(BUILD)/bench/tunnel
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -4,6 +4,7 @@
  * when intact (exit 0), the first bad record and why when not (exit 1).
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "rsgate/audit.h"
 
@@ -43,6 +44,8 @@ cmd_audit_verify_exec(const struct cmd_entry *self, int argc, char **argv)
 	if ((db = cli_option_or_config(db, "audit_db")) == NULL)
 		return cli_usage_error(self, "--db FILE is required");
 	key = cli_option_or_config(key, "audit_pubkey");
+	if (key != NULL && access(key, R_OK) != 0)
+		return cli_fail(self, "cannot read key %s", key);
 	if ((r = audit_verify(db, key, &res)) != 0) {
 		if (r == RSG_ERR_NOT_FOUND)
 			return cli_fail(self, "%s: no audit log there", db);

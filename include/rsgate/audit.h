@@ -131,12 +131,13 @@ void audit_opts_default(struct audit_opts *o);
  * Canonical encoding of r (seq, time_ms, event, outcome, f[], prev_hash),
  * appended to out. RSG_ERR_INVALID_ARG for an unknown event/outcome,
  * RSG_ERR_LIMIT for a string over AUDIT_STR_MAX, RSG_ERR_FORMAT for a
- * string that is not UTF-8 or has control bytes other than tab/newline.
+ * string that is not valid UTF-8.
  */
 int audit_record_encode(const struct audit_record *r, struct rsg_buf *out) RSG_WUR;
 /*
  * Strict decoder: version, bounds, known event and outcome, valid strings,
- * no trailing bytes. Fills r (f[] into r->strings) and r->hash.
+ * no trailing bytes. Fills r (f[] into r->strings) and r->hash; on error
+ * r's contents are unspecified (it is scratch space on the hot path).
  * RSG_ERR_FORMAT / RSG_ERR_INCOMPLETE / RSG_ERR_LIMIT / RSG_ERR_VERSION.
  */
 int audit_record_decode(const uint8_t *p, size_t len, struct audit_record *r) RSG_WUR;
@@ -165,7 +166,8 @@ int audit_open(const char *dbpath, const char *keypath,
 /*
  * Append r durably: assigns seq, time_ms (when 0), prev_hash and hash,
  * writes a checkpoint if one is due, commits with fsync, and only then
- * returns 0. On error nothing was written.
+ * returns 0. On error nothing was written (r's seq and hashes are then
+ * meaningless).
  */
 int audit_append(struct audit_log *l, struct audit_record *r) RSG_WUR;
 /* As audit_append for n records in one transaction (one fsync). */

@@ -45,12 +45,23 @@ put_json_string(struct rsg_buf *b, const char *s)
 		}
 		esc = NULL;
 		switch (*p) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default: break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		default:
+			break;
 		}
 		if (esc != NULL)
 			e = buf_put(b, esc, 2);
@@ -72,10 +83,10 @@ put_sd_value(struct rsg_buf *b, const char *s)
 	int e;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\' || *p == ']')
-			e = buf_put_u8(b, '\\') == 0 ? buf_put_u8(b, *p) :
-			    RSG_ERR_LIMIT;
-		else if (*p < 0x20 || *p == 0x7f)
+		if (*p == '"' || *p == '\\' || *p == ']') {
+			if ((e = buf_put_u8(b, '\\')) == 0)
+				e = buf_put_u8(b, *p);
+		} else if (*p < 0x20 || *p == 0x7f)
 			e = buf_putf(b, "\\x%c%c", hex[*p >> 4],
 			    hex[*p & 0xf]);
 		else

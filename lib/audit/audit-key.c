@@ -211,6 +211,18 @@ audit_sign(EVP_PKEY *k, const uint8_t *msg, size_t len,
 	return r;
 }
 
+/* One verification: 1 good, 0 bad (or failed quietly), < 0 error. */
+static int
+sig_check_once(EVP_PKEY *pub, EVP_MD_CTX *ctx, const uint8_t *msg,
+    size_t len, const uint8_t *sig, size_t siglen)
+{
+	ERR_clear_error();
+	if (EVP_MD_CTX_reset(ctx) != 1 ||
+	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) != 1)
+		return -1;
+	return EVP_DigestVerify(ctx, sig, siglen, msg, len);
+}
+
 int
 audit_sig_check(EVP_PKEY *pub, EVP_MD_CTX *ctx, const uint8_t *msg,
     size_t len, const uint8_t *sig, size_t siglen)
@@ -219,16 +231,21 @@ audit_sig_check(EVP_PKEY *pub, EVP_MD_CTX *ctx, const uint8_t *msg,
 
 	if (siglen != AUDIT_SIG_LEN)
 		return RSG_ERR_VERIFY;
-	ERR_clear_error();
-	if (EVP_MD_CTX_reset(ctx) != 1 ||
-	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) != 1)
-		return RSG_ERR_CRYPTO;
-	ok = EVP_DigestVerify(ctx, sig, siglen, msg, len);
+	/*
+	 * OpenSSL reports a bad signature and some internal failures (out
+	 * of memory) alike as 0. Calling a log tampered because memory ran
+	 * short would be a false alarm, so a failure that left an error on
+	 * the queue is an error, and a bad result is confirmed once more.
+	 */
+	ok = sig_check_once(pub, ctx, msg, len, sig, siglen);
 	if (ok == 1)
 		return 0;
-	/* A bad signature, unless OpenSSL failed for want of memory. */
-	if (ok == 0 && ERR_GET_REASON(ERR_peek_last_error()) !=
-	    ERR_R_MALLOC_FAILURE)
-		return RSG_ERR_VERIFY;
-	return RSG_ERR_CRYPTO;
+	if (ok < 0 || ERR_peek_error() != 0)
+		return RSG_ERR_CRYPTO;
+	ok = sig_check_once(pub, ctx, msg, len, sig, siglen);
+	if (ok == 1)
+		return 0;
+	if (ok < 0 || ERR_peek_error() != 0)
+		return RSG_ERR_CRYPTO;
+	return RSG_ERR_VERIFY;
 }

@@ -353,6 +353,11 @@ audit_verify(const char *dbpath, const char *pubkey,
 		goto verdict;
 	memcpy(v->cp_prev_hash, v->genesis, AUDIT_HASH_LEN);
 	memcpy(v->prev_hash, v->genesis, AUDIT_HASH_LEN);
+	/*
+	 * Checkpoints first, then records: a daemon appending meanwhile can
+	 * only add records after the checkpoints were read, so a live log
+	 * never looks as if its covered tail had been cut.
+	 */
 	r = store_audit_checkpoint_foreach(st, verify_checkpoint, v);
 	if (r < 0)
 		goto out;
