@@ -304,8 +304,14 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 	char reason[300], why[256];
 	unsigned long e;
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	socklen_t sl = sizeof(int);
 	long v;
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = 0;
+
+	/* The socket's own error names a failed connect best. */
+	if (getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &err,
+	    &sl) != 0)
+		err = 0;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		ap->ctl_up = 1;
@@ -343,16 +349,15 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 		rec.f[AUDIT_F_SOURCE] = ap->hub;
 		rec.f[AUDIT_F_REASON] = reason;
 		(void)ap_audit(ap, &rec);
-	} else if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	} else if (!ap->ctl_up && err != 0)
+		snprintf(reason, sizeof(reason), "%s", strerror(err));
+	else if ((e = bufferevent_get_openssl_error(bev)) != 0) {
 		snprintf(reason, sizeof(reason), "TLS: %s",
 		    ERR_reason_error_string(e) != NULL ?
 		    ERR_reason_error_string(e) : "handshake failed");
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
-	} else if (err != 0)
-		snprintf(reason, sizeof(reason), "%s",
-		    evutil_socket_error_to_string(err));
-	else
+	} else
 		snprintf(reason, sizeof(reason), "connection failed");
 	ctl_lost(ap, reason);
 }

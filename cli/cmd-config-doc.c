@@ -10,9 +10,11 @@
 #include "rsgate.h"
 
 extern const struct config_table cli_config_table;
+extern const struct config_table ap_config_table;
 
 static const struct config_table *const doc_tables[] = {
 	&cli_config_table,
+	&ap_config_table,
 	NULL,
 };
 
