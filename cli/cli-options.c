@@ -20,6 +20,15 @@ static const struct config_option cli_options[] = {
 	{ "audit_pubkey", CONFIG_PATH, 0, 0, NULL, NULL, 0,
 	    "Public key that `rsgate audit verify --key` checks "
 	    "checkpoints against." },
+	{ "hub", CONFIG_STRING, 3, 255, NULL, NULL, 0,
+	    "HOST:PORT of the hub's engineers' API (api_listen), for "
+	    "`rsgate connect` and `rsgate devices` (their --hub)." },
+	{ "cert", CONFIG_PATH, 0, 0, NULL, NULL, 0,
+	    "Your engineer certificate, PEM (their --cert)." },
+	{ "key", CONFIG_PATH, 0, 0, NULL, NULL, CONFIG_F_SENSITIVE,
+	    "The private key of that certificate (their --key)." },
+	{ "ca", CONFIG_PATH, 0, 0, NULL, NULL, 0,
+	    "CA certificate(s) of the hub and the access points (their --ca)." },
 	{ "log_level", CONFIG_ENUM, 0, 0, "warn", log_levels, 0,
 	    "Least severe log level printed to stderr (-v overrides)." },
 };

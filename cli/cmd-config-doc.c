@@ -11,10 +11,12 @@
 
 extern const struct config_table cli_config_table;
 extern const struct config_table hub_config_table;
+extern const struct config_table ap_config_table;
 
 static const struct config_table *const doc_tables[] = {
 	&cli_config_table,
 	&hub_config_table,
+	&ap_config_table,
 	NULL,
 };
 

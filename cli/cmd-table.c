@@ -11,6 +11,8 @@ extern const struct cmd_entry cmd_audit_append_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
 extern const struct cmd_entry cmd_audit_export_entry;
 extern const struct cmd_entry cmd_config_doc_entry;
+extern const struct cmd_entry cmd_connect_entry;
+extern const struct cmd_entry cmd_devices_entry;
 extern const struct cmd_entry cmd_pki_init_entry;
 extern const struct cmd_entry cmd_pki_issue_entry;
 extern const struct cmd_entry cmd_pki_revoke_entry;
@@ -24,6 +26,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_audit_verify_entry,
 	&cmd_audit_export_entry,
 	&cmd_config_doc_entry,
+	&cmd_connect_entry,
+	&cmd_devices_entry,
 	&cmd_pki_init_entry,
 	&cmd_pki_issue_entry,
 	&cmd_pki_revoke_entry,

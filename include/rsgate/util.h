@@ -166,6 +166,11 @@ void log_emit(enum log_level level, const char *file, int line,
  * Returns out. For quoting user strings in log lines and error messages.
  */
 char *str_escape(const char *s, char *out, size_t outlen);
+/*
+ * As str_escape, but '"' is kept: for a peer's message shown as a sentence
+ * (not inside quotes), where escaped quotes would only hurt reading.
+ */
+char *str_sanitize(const char *s, char *out, size_t outlen);
 
 /* ---- checked number parsing ------------------------------------------- */
 

@@ -259,6 +259,12 @@ tls_peer_get(struct ssl_st *ssl, unsigned roles, struct tls_peer *peer)
 	r = 0;
  out:
 	X509_free(cert);
+	/*
+	 * Leave nothing on this thread's OpenSSL error queue: a stale entry
+	 * makes the next SSL_read on ANY connection (libevent's TLS
+	 * bufferevents look at the queue) fail as if it were its own error.
+	 */
+	ERR_clear_error();
 	return r;
 }
 

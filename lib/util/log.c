@@ -202,3 +202,9 @@ str_escape(const char *s, char *out, size_t outlen)
 {
 	return escape(s, out, outlen, 1);
 }
+
+char *
+str_sanitize(const char *s, char *out, size_t outlen)
+{
+	return escape(s, out, outlen, 0);
+}

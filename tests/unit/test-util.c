@@ -527,6 +527,9 @@ test_str_escape(void **state)
 	assert_string_equal(str_escape("\x01\x1b[31m\x7f\xff", out, sizeof(out)),
 	    "\\x01\\x1b[31m\\x7f\\xff");
 	assert_string_equal(str_escape("", out, sizeof(out)), "");
+	/* str_sanitize keeps quotes, escapes the rest the same way. */
+	assert_string_equal(str_sanitize("say \"hi\"\n\\", out, sizeof(out)),
+	    "say \"hi\"\\n\\\\");
 	assert_string_equal(str_escape(NULL, out, sizeof(out)), "");
 	/* Exactly fits: no cut. */
 	assert_string_equal(str_escape("12345678901", small, sizeof(small)),

@@ -1,0 +1,542 @@
+/*
+ * cmd-connect.c: `rsgate connect`, the engineer's tunnel client. It
+ * listens on a local address like `ssh -L`; each accepted connection
+ * becomes one stream: ask the hub for it (POST /v1/streams with the
+ * engineer's certificate), dial the hub's relay with the engineer-side
+ * preamble and the one-time token, run a TLS 1.3 handshake inside the pair
+ * with the access point (its certificate must carry the ap role and have
+ * the fingerprint the hub named), then copy bytes both ways
+ * (lib/net/bridge.c). The hub relays ciphertext only.
+ *
+ * stdout, flushed (for people and scripts):
+ *	listening on 127.0.0.1:PORT
+ *	stream STREAMID open: DEV/SVC via AP
+ *	stream STREAMID closed: N bytes up, M down
+ * Errors are one line on stderr; the local connection is then closed and
+ * the command keeps listening. SIGINT/SIGTERM end it with status 0.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "rsgate/bridge.h"
+#include "rsgate/ctlmsg.h"
+#include "rsgate/pki.h"
+#include "rsgate/relay.h"
+#include "rsgate/tls.h"
+#include "rsgate/util.h"
+
+#include "cli-api.h"
+#include "rsgate.h"
+
+#define CONNECT_TIMEOUT_S 10
+
+struct cstream;
+
+struct connect {
+	const struct cmd_entry *self;
+	struct event_base *base;
+	struct evconnlistener *lis;
+	struct api *api;
+	struct tls_ctx *tls;
+	const char *device, *service, *ticket;
+	TAILQ_HEAD(, cstream) streams;
+};
+
+struct cstream {
+	TAILQ_ENTRY(cstream) entry;
+	struct connect *c;
+	char idhex[2 * RELAY_STREAM_ID_LEN + 1];
+	char ap[CTL_NAME_MAX + 1];
+	uint8_t ap_fpr[32];
+	struct bufferevent *local, *tls;
+	struct bridge *br;
+};
+
+static void
+cs_free(struct cstream *s)
+{
+	TAILQ_REMOVE(&s->c->streams, s, entry);
+	if (s->br != NULL)
+		bridge_free(s->br);
+	else {
+		if (s->local != NULL)
+			bufferevent_free(s->local);
+		if (s->tls != NULL)
+			bufferevent_free(s->tls);
+	}
+	free(s);
+}
+
+static void
+cs_fail(struct cstream *s, const char *fmt, ...) RSG_PRINTF(2, 3);
+
+static void
+cs_fail(struct cstream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rsgate connect: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cs_free(s);
+}
+
+static void
+bridge_done(struct bridge *br, int clean, const char *reason, void *arg)
+{
+	struct cstream *s = arg;
+	uint64_t up, down;
+
+	bridge_counts(br, &up, &down);
+	if (!clean) {
+		/* The bridge's second side is the TLS stream to the AP. */
+		fprintf(stderr, "rsgate connect: stream %s: %s%s\n", s->idhex,
+		    strncmp(reason, "second side", 11) == 0 ?
+		    "access point side" : strncmp(reason, "first side",
+		    10) == 0 ? "local side" : "",
+		    strncmp(reason, "second side", 11) == 0 ? reason + 11 :
+		    strncmp(reason, "first side", 10) == 0 ? reason + 10 :
+		    reason);
+	}
+	printf("stream %s closed: %llu bytes up, %llu down\n", s->idhex,
+	    (unsigned long long)up, (unsigned long long)down);
+	fflush(stdout);
+	cs_free(s);
+}
+
+static void
+tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct cstream *s = arg;
+	struct tls_peer peer;
+	uint8_t got[32];
+	char why[256];
+
+	if (!(what & BEV_EVENT_CONNECTED)) {
+		if (what & BEV_EVENT_TIMEOUT)
+			snprintf(why, sizeof(why), "timed out");
+		else
+			tls_error_reason(bufferevent_openssl_get_ssl(bev), why,
+			    sizeof(why));
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		cs_fail(s, "stream %s: TLS handshake with the access point "
+		    "failed: %s", s->idhex, why);
+		return;
+	}
+	if (tls_peer_get(bufferevent_openssl_get_ssl(bev), PKI_ROLE_AP,
+	    &peer) != 0 || hex_decode(peer.fingerprint, got, sizeof(got)) != 0 ||
+	    mem_equal_ct(got, s->ap_fpr, sizeof(got)) != 0) {
+		cs_fail(s, "stream %s: peer is not the access point that "
+		    "serves %s", s->idhex, s->c->device);
+		return;
+	}
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (bridge_new(s->local, 0, s->tls, 1, bridge_done, s, &s->br) != 0) {
+		cs_fail(s, "stream %s: out of memory", s->idhex);
+		return;
+	}
+	printf("stream %s open: %s/%s via %s\n", s->idhex, s->c->device,
+	    s->c->service, s->ap);
+	fflush(stdout);
+}
+
+/* Blocking connect with a deadline: the relay is one hop away. */
+static int
+dial(const char *hostport, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct pollfd pfd;
+	char host[256], ps[8];
+	socklen_t sl = sizeof(int);
+	uint16_t port;
+	int fd = -1, e = 0, one = 1;
+
+	if (ctl_hostport_split(hostport, host, sizeof(host), &port) != 0) {
+		snprintf(err, errlen, "the hub named a bad relay address");
+		return -1;
+	}
+	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((e = getaddrinfo(host, ps, &hints, &res)) != 0) {
+		snprintf(err, errlen, "relay %s: %s", hostport,
+		    gai_strerror(e));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, CONNECT_TIMEOUT_S * 1000) != 1)
+				errno = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+			    &sl) == 0 && e == 0)
+				break;
+			else
+				errno = e;
+		}
+		e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "relay %s unreachable: %s", hostport,
+		    strerror(errno));
+	else
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Ask the hub for a stream and start the handshake through the relay. */
+static void
+cs_start(struct cstream *s)
+{
+	struct connect *c = s->c;
+	struct relay_preamble pre;
+	uint8_t wire[RELAY_PREAMBLE_LEN];
+	struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
+	json_t *req = NULL, *rep = NULL, *apj;
+	const char *sid, *tok, *relay, *apname, *apfpr;
+	char *body = NULL, err[600];
+	long status = 0;
+	SSL *ssl = NULL;
+	int fd = -1;
+
+	memset(&pre, 0, sizeof(pre));
+	if ((req = json_pack("{s:s, s:s, s:s}", "device", c->device,
+	    "service", c->service, "ticket", c->ticket)) == NULL ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+		cs_fail(s, "out of memory");
+		goto out;
+	}
+	if (api_request(c->api, "POST", "/v1/streams", body, &status, &rep,
+	    err, sizeof(err)) != 0) {
+		cs_fail(s, "%s", err);
+		goto out;
+	}
+	if (status != 201) {
+		api_error_text(status, rep, err, sizeof(err));
+		cs_fail(s, "%s", err);
+		goto out;
+	}
+	apj = json_object_get(rep, "ap");
+	sid = json_string_value(json_object_get(rep, "stream_id"));
+	tok = json_string_value(json_object_get(rep, "token"));
+	relay = json_string_value(json_object_get(rep, "relay"));
+	apname = json_string_value(json_object_get(apj, "name"));
+	apfpr = json_string_value(json_object_get(apj, "fingerprint"));
+	pre.side = RELAY_SIDE_ENGINEER;
+	if (sid == NULL || tok == NULL || relay == NULL || apname == NULL ||
+	    apfpr == NULL ||
+	    hex_decode(sid, pre.stream_id, sizeof(pre.stream_id)) != 0 ||
+	    hex_decode(tok, pre.token, sizeof(pre.token)) != 0 ||
+	    hex_decode(apfpr, s->ap_fpr, sizeof(s->ap_fpr)) != 0 ||
+	    str_copy(s->ap, sizeof(s->ap), apname) != 0) {
+		cs_fail(s, "the hub's reply is not a stream (missing or bad "
+		    "stream_id, token, relay or ap)");
+		goto out;
+	}
+	hex_encode(pre.stream_id, sizeof(pre.stream_id), s->idhex);
+	if ((fd = dial(relay, err, sizeof(err))) < 0) {
+		cs_fail(s, "stream %s: %s", s->idhex, err);
+		goto out;
+	}
+	relay_preamble_encode(&pre, wire);
+	if (send(fd, wire, sizeof(wire), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(wire)) {
+		close(fd);
+		cs_fail(s, "stream %s: the relay closed the connection",
+		    s->idhex);
+		goto out;
+	}
+	if ((ssl = tls_ssl_new(c->tls)) == NULL ||
+	    (s->tls = bufferevent_openssl_socket_new(c->base, fd, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		close(fd);
+		cs_fail(s, "out of memory");
+		goto out;
+	}
+	bufferevent_setcb(s->tls, NULL, NULL, tls_event_cb, s);
+	bufferevent_set_timeouts(s->tls, &tv, &tv);
+	bufferevent_enable(s->tls, EV_READ | EV_WRITE);
+ out:
+	mem_wipe(&pre, sizeof(pre));
+	mem_wipe(wire, sizeof(wire));
+	free(body);
+	json_decref(req);
+	json_decref(rep);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct connect *c = arg;
+	struct cstream *s;
+	int one = 1;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return;
+	}
+	s->c = c;
+	snprintf(s->idhex, sizeof(s->idhex), "-");
+	TAILQ_INSERT_TAIL(&c->streams, s, entry);
+	if ((s->local = bufferevent_socket_new(c->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		close(fd);
+		cs_fail(s, "out of memory");
+		return;
+	}
+	/* The local bytes wait in the kernel until the tunnel is up. */
+	bufferevent_disable(s->local, EV_READ);
+	cs_start(s);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+static int
+listen_addr(const char *s, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	char host[256];
+	uint16_t port;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	const char *colon;
+
+	memset(ss, 0, sizeof(*ss));
+	/* Port 0 is allowed here (the system picks one). */
+	if ((colon = strrchr(s, ':')) != NULL && strcmp(colon, ":0") == 0) {
+		if ((size_t)(colon - s) >= sizeof(host))
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = 0;
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host) - 2);
+			host[strlen(host) - 2] = '\0';
+		}
+	} else if (ctl_hostport_split(s, host, sizeof(host), &port) != 0)
+		return -1;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		*sl = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*sl = sizeof(*in6);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+cmd_connect_exec(const struct cmd_entry *self, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "service", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "hub", required_argument, NULL, 'H' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "ticket", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct connect c;
+	struct tls_ctx_conf tc;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct event *ev_int = NULL, *ev_term = NULL;
+	const char *laddr = NULL, *hub = NULL, *cert = NULL, *key = NULL;
+	const char *ca = NULL;
+	char err[600], addr[INET6_ADDRSTRLEN];
+	struct cstream *s;
+	int o, ex = EXIT_OK, lfd;
+
+	memset(&c, 0, sizeof(c));
+	TAILQ_INIT(&c.streams);
+	c.self = self;
+	c.ticket = "";
+	while ((o = cli_getopt(self, argc, argv, "", longopts, &ex)) != -1) {
+		switch (o) {
+		case -2:
+			return ex;
+		case 'd':
+			c.device = optarg;
+			break;
+		case 's':
+			c.service = optarg;
+			break;
+		case 'l':
+			laddr = optarg;
+			break;
+		case 'H':
+			hub = optarg;
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
+		case 'A':
+			ca = optarg;
+			break;
+		case 'T':
+			c.ticket = optarg;
+			break;
+		default:
+			return cli_usage_error(self, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(self, "unexpected argument '%s'",
+		    argv[optind]);
+	hub = cli_option_or_config(hub, "hub");
+	cert = cli_option_or_config(cert, "cert");
+	key = cli_option_or_config(key, "key");
+	ca = cli_option_or_config(ca, "ca");
+	if (c.device == NULL || c.service == NULL || laddr == NULL)
+		return cli_usage_error(self, "--device, --service and "
+		    "--listen are required");
+	if (hub == NULL || cert == NULL || key == NULL || ca == NULL)
+		return cli_usage_error(self, "--hub, --cert, --key and --ca "
+		    "are required (or the config keys hub, cert, key, ca)");
+	if (strlen(c.ticket) > CTL_NAME_MAX)
+		return cli_usage_error(self, "--ticket is too long");
+	if (listen_addr(laddr, &ss, &sl) != 0)
+		return cli_usage_error(self, "--listen: want IP:PORT, e.g. "
+		    "127.0.0.1:2222");
+	memset(&tc, 0, sizeof(tc));
+	tc.side = TLS_CLIENT;
+	tc.cert = cert;
+	tc.key = key;
+	tc.ca = ca;
+	tc.peer_roles = PKI_ROLE_AP;
+	signal(SIGPIPE, SIG_IGN);
+	if (tls_ctx_new(&tc, &c.tls, err, sizeof(err)) != 0 ||
+	    api_new(hub, cert, key, ca, &c.api, err, sizeof(err)) != 0) {
+		ex = cli_fail(self, "%s", err);
+		goto out;
+	}
+	if ((c.base = event_base_new()) == NULL ||
+	    (ev_int = evsignal_new(c.base, SIGINT, signal_cb, c.base)) ==
+	    NULL ||
+	    (ev_term = evsignal_new(c.base, SIGTERM, signal_cb, c.base)) ==
+	    NULL || evsignal_add(ev_int, NULL) != 0 ||
+	    evsignal_add(ev_term, NULL) != 0) {
+		ex = cli_fail(self, "cannot set up the event loop");
+		goto out;
+	}
+	if ((c.lis = evconnlistener_new_bind(c.base, accept_cb, &c,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    64, (struct sockaddr *)&ss, (int)sl)) == NULL) {
+		ex = cli_fail(self, "cannot listen on %s: %s", laddr,
+		    strerror(errno));
+		goto out;
+	}
+	lfd = evconnlistener_get_fd(c.lis);
+	sl = sizeof(ss);
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) != 0) {
+		ex = cli_fail(self, "getsockname: %s", strerror(errno));
+		goto out;
+	}
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    addr, sizeof(addr));
+		printf("listening on [%s]:%u\n", addr, (unsigned)ntohs(
+		    ((struct sockaddr_in6 *)&ss)->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    addr, sizeof(addr));
+		printf("listening on %s:%u\n", addr, (unsigned)ntohs(
+		    ((struct sockaddr_in *)&ss)->sin_port));
+	}
+	fflush(stdout);
+	if (event_base_dispatch(c.base) != 0)
+		ex = cli_fail(self, "event loop failed");
+ out:
+	while ((s = TAILQ_FIRST(&c.streams)) != NULL)
+		cs_free(s);
+	if (c.lis != NULL)
+		evconnlistener_free(c.lis);
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (c.base != NULL)
+		event_base_free(c.base);
+	api_free(c.api);
+	tls_ctx_free(c.tls);
+	return ex;
+}
+
+const struct cmd_entry cmd_connect_entry = {
+	"connect",
+	"--device DEV --service SVC --listen IP:PORT [--hub HOST:PORT] "
+	"[--cert F --key F --ca F] [--ticket T]",
+	"open a tunnel to one service of one device, listening locally",
+	"  --device DEV       the device (as `rsgate devices` lists it)\n"
+	"  --service SVC      its service, e.g. remote-shell\n"
+	"  --listen IP:PORT   local address to listen on (port 0: any); each\n"
+	"                     connection to it becomes one stream\n"
+	"  --hub HOST:PORT    the hub's API address (config key hub)\n"
+	"  --cert FILE        your engineer certificate (config key cert)\n"
+	"  --key FILE         its private key (config key key)\n"
+	"  --ca FILE          the CA of the hub and access points (config ca)\n"
+	"  --ticket T         ticket or approval id sent with each stream\n"
+	"\n"
+	"Prints \"listening on IP:PORT\", then per stream \"stream ID open: "
+	"DEV/SVC\nvia AP\" and \"stream ID closed: N bytes up, M down\". "
+	"Runs until\ninterrupted (SIGINT, SIGTERM).\n",
+	cmd_connect_exec,
+};

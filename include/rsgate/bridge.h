@@ -1,0 +1,52 @@
+/*
+ * bridge: copy bytes both ways between two libevent bufferevents (the two
+ * ends of a tunnel: a TLS stream and a plain TCP connection), with
+ * back-pressure and half-close. Used by the access point (TLS stream <->
+ * device service) and by `rsgate connect` (local connection <-> TLS stream).
+ *
+ * Back-pressure: a side stops being read while more than BRIDGE_HIGH bytes
+ * wait to be written to the other, and resumes below BRIDGE_LOW, so memory
+ * per stream is bounded whatever the speed of each peer.
+ * Half-close: when one side ends cleanly (TCP FIN, TLS close_notify), what
+ * it sent is flushed to the other side, which is then half-closed too
+ * (shutdown(SHUT_WR), or a TLS close_notify); the other direction keeps
+ * flowing. The bridge is done when both directions have ended, or at the
+ * first error (a reset, a TLS failure, a truncation without close_notify).
+ */
+#ifndef RSGATE_BRIDGE_H
+#define RSGATE_BRIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsgate/util.h"
+
+struct bufferevent;
+struct bridge;
+
+#define BRIDGE_HIGH (256u * 1024)	/* stop reading the other side above */
+#define BRIDGE_LOW (64u * 1024)		/* ... resume below */
+
+/*
+ * Called once when the bridge is done: clean is 1 when both directions
+ * ended cleanly, 0 on an error (reason says which side and why). The
+ * callback may free the bridge.
+ */
+typedef void (*bridge_done_fn)(struct bridge *br, int clean,
+    const char *reason, void *arg);
+
+/*
+ * Join a and b (connected; a_tls/b_tls say whether each is a
+ * bufferevent_openssl, for the close_notify of a half-close). The bridge
+ * takes over their callbacks and owns both: bridge_free frees them (and so
+ * closes their sockets). Bytes already waiting in their input are copied.
+ */
+int bridge_new(struct bufferevent *a, int a_tls, struct bufferevent *b,
+    int b_tls, bridge_done_fn done, void *arg, struct bridge **out) RSG_WUR;
+/* Bytes copied from a to b and from b to a so far. */
+void bridge_counts(const struct bridge *br, uint64_t *a_to_b,
+    uint64_t *b_to_a);
+/* Free the bridge and both bufferevents. NULL is fine. */
+void bridge_free(struct bridge *br);
+
+#endif /* RSGATE_BRIDGE_H */

@@ -1,0 +1,238 @@
+# test-tunnel.sh: the data path of remote service, end to end, as a field
+# engineer and a hospital see it. A throwaway CA; rsgate-hub, rsgate-ap and
+# a simulated device (rsgate-devsim) on 127.0.0.1 with ephemeral ports; an
+# engineer's `rsgate connect` listening locally like `ssh -L`.
+#  - data reaches the device's service through the tunnel and back;
+#  - a log download (with synthetic patient data) arrives intact, and no
+#    patient data appears in the hub's audit log;
+#  - a standing policy decides at the AP (R12 b, R20): an engineer or
+#    service outside it is refused with the AP's reason, on both sides'
+#    audit logs (R33, R34), with the same stream id in both (R38);
+#  - an unknown device is a clear error;
+#  - the AP killed mid-transfer: the engineer's stream closes, the hub
+#    releases it; the hub killed mid-transfer: the AP notices, retries with
+#    back-off and reconnects when the hub returns, and new streams work;
+#  - both audit logs verify at the end (R36).
+. "$RSG_SRC/tests/integration/lib.sh"
+
+HUB=$RSG_BUILD/rsgate-hub
+AP=$RSG_BUILD/rsgate-ap
+DEVSIM=$RSG_BUILD/rsgate-devsim
+TCP=$RSG_BUILD/tcpclient
+cd "$T" || exit 1
+PIDS=""
+cleanup_procs() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+}
+trap 'cleanup_procs; cleanup' EXIT
+
+# wait_line FILE ERE [TRIES]: wait (0.1 s steps) until FILE has a match.
+wait_line() {
+	i=0
+	while [ $i -lt "${3:-100}" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+port_of() {
+	sed -n "s/^${2:+$2 }listening on 127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$1" |
+	    tail -n 1
+}
+
+"$RSGATE" pki init --dir ca --name "Tunnel Test CA" >/dev/null &&
+"$RSGATE" pki issue --dir ca --role hub --name 127.0.0.1 --out hub >/dev/null &&
+"$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
+"$RSGATE" pki issue --dir ca --role engineer --name "Hanako Sato" --out sato >/dev/null &&
+"$RSGATE" pki issue --dir ca --role engineer --name "Ken Ito" --out ito >/dev/null ||
+    { fail "test PKI"; finish; }
+
+# --- the device --------------------------------------------------------------
+"$DEVSIM" --listen 127.0.0.1:0 --name ct-01 --model "Acme CT-9000" --logs 2 \
+    --seed 7 >devsim.out 2>devsim.err &
+PIDS="$PIDS $!"
+wait_line devsim.out '^listening on' || { fail "devsim did not start"; finish; }
+DEVPORT=$(port_of devsim.out "")
+"$DEVSIM" --listen 127.0.0.1:0 --echo >echo.out 2>echo.err &
+PIDS="$PIDS $!"
+wait_line echo.out '^listening on' || { fail "echo devsim did not start"; finish; }
+ECHOPORT=$(port_of echo.out "")
+
+# --- the hub -------------------------------------------------------------------
+cat >hub.conf <<CONF
+name hub-test
+cert hub.crt
+key hub.key
+ca ca/ca.crt
+crl ca/crl.pem
+api_listen 127.0.0.1:0
+control_listen 127.0.0.1:0
+relay_listen 127.0.0.1:0
+engineer "Hanako Sato"
+engineer "Ken Ito"
+audit_db hub-audit.db
+audit_key hub-audit.key
+heartbeat 1s
+dead_after 3s
+CONF
+start_hub() {
+	"$HUB" -c hub.conf >>hub.out 2>>hub.err &
+	HPID=$!
+	PIDS="$PIDS $HPID"
+}
+: >hub.out
+start_hub
+wait_line hub.out '^relay listening on' || { fail "hub did not start"; cat hub.err >&2; finish; }
+API=$(port_of hub.out api)
+CP=$(port_of hub.out control)
+RP=$(port_of hub.out relay)
+
+# --- the access point ----------------------------------------------------------
+cat >ap.conf <<CONF
+name ap1
+site kyoto-central
+hub 127.0.0.1:$CP
+cert ap1.crt
+key ap1.key
+ca ca/ca.crt
+crl ca/crl.pem
+device "ct-01 site=radiology model=Acme-CT-9000"
+service "ct-01 remote-shell 127.0.0.1:$DEVPORT"
+service "ct-01 echo 127.0.0.1:$ECHOPORT"
+service "ct-01 remote-desktop 127.0.0.1:$ECHOPORT"
+group "ct-vendor Hanako Sato"
+allow "engineer=@ct-vendor; device=ct-01; service=remote-shell,echo; max=1h"
+audit_db ap-audit.db
+audit_key ap-audit.key
+heartbeat 1s
+dead_after 3s
+reconnect_max 2s
+CONF
+expect_exit 0 "ap -t" -- "$AP" -c ap.conf -t
+"$AP" -c ap.conf >ap.out 2>ap.err &
+APID=$!
+PIDS="$PIDS $APID"
+wait_line ap.out '^connected to hub' || { fail "ap did not connect"; cat ap.err >&2; finish; }
+ok
+
+# --- the engineer's view ---------------------------------------------------------
+cat >sato.conf <<CONF
+hub 127.0.0.1:$API
+cert $T/sato.crt
+key $T/sato.key
+ca $T/ca/ca.crt
+CONF
+expect_exit 0 "rsgate devices" -- "$RSGATE" -c sato.conf devices
+expect_grep "$T/out" 'ct-01' "devices lists ct-01"
+expect_grep "$T/out" 'remote-shell' "devices lists its services"
+
+# connect_start TAG ARGS...: an `rsgate connect` on an ephemeral port.
+connect_start() {
+	tag=$1
+	shift
+	"$RSGATE" "$@" --listen 127.0.0.1:0 >"$tag.out" 2>"$tag.err" &
+	CPID=$!
+	PIDS="$PIDS $CPID"
+	wait_line "$tag.out" '^listening on' || { fail "$tag: connect did not listen"; cat "$tag.err" >&2; return 1; }
+	LPORT=$(port_of "$tag.out" "")
+}
+
+connect_start shell -c sato.conf connect --device ct-01 --service remote-shell
+printf 'HELLO\nECHO through the tunnel\nGET %s\nQUIT\n' "$(printf 'LIST\n' |
+    "$TCP" -t 5 127.0.0.1 "$DEVPORT" | sed -n '2s/ .*//p')" >req.txt
+"$TCP" -t 10 127.0.0.1 "$LPORT" <req.txt >reply.txt 2>reply.err
+expect_grep reply.txt '^OK rsgate-devsim name=ct-01' "device banner through the tunnel"
+expect_grep reply.txt '^through the tunnel$' "echo through the tunnel"
+expect_grep reply.txt 'PatientName=' "log download through the tunnel"
+wait_line shell.out 'closed' 50
+expect_grep shell.out '^stream [0-9a-f]+ open: ct-01/remote-shell' "connect reports the stream"
+expect_grep shell.out '^stream [0-9a-f]+ closed' "connect reports the close"
+SID=$(sed -n 's/^stream \([0-9a-f]*\) open.*/\1/p' shell.out | head -n 1)
+kill "$CPID"
+
+# Both logs hold the stream, under the same id (R38).
+sleep 0.5
+"$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
+"$RSGATE" audit export --db ap-audit.db --format jsonl >ap.jsonl
+expect_grep hub.jsonl "\"session.open\".*\"user\":\"Hanako Sato\".*\"session\":\"$SID\"" "hub audits the open"
+expect_grep ap.jsonl "\"session.open\".*\"outcome\":\"success\".*\"user\":\"Hanako Sato\".*\"session\":\"$SID\".*\"device\":\"ct-01\"" "AP audits the open"
+expect_grep ap.jsonl "\"session.close\".*\"session\":\"$SID\"" "AP audits the close"
+expect_no_grep hub.jsonl 'PatientName' "no patient data in the hub's log"
+
+# --- refusals decided at the AP (R20) ------------------------------------------
+cat >ito.conf <<CONF
+hub 127.0.0.1:$API
+cert $T/ito.crt
+key $T/ito.key
+ca $T/ca/ca.crt
+CONF
+connect_start ito -c ito.conf connect --device ct-01 --service remote-shell
+printf 'HELLO\n' | "$TCP" -t 10 127.0.0.1 "$LPORT" >ito.reply 2>&1
+wait_line ito.err 'refused' 50
+expect_grep ito.err 'refused by the access point.*Ken Ito' "engineer outside the policy: the AP's reason"
+expect_no_grep ito.reply 'OK rsgate-devsim' "no byte of the device reached him"
+kill "$CPID"
+connect_start rd -c sato.conf connect --device ct-01 --service remote-desktop
+printf 'x' | "$TCP" -t 10 127.0.0.1 "$LPORT" >/dev/null 2>&1
+wait_line rd.err 'refused' 50
+expect_grep rd.err 'refused by the access point.*remote-desktop' "service outside the policy refused"
+kill "$CPID"
+connect_start nodev -c sato.conf connect --device mr-09 --service remote-shell
+printf 'x' | "$TCP" -t 10 127.0.0.1 "$LPORT" >/dev/null 2>&1
+wait_line nodev.err 'unknown device' 50
+expect_grep nodev.err 'unknown device' "unknown device: clear error"
+kill "$CPID"
+"$RSGATE" audit export --db ap-audit.db --format jsonl >ap.jsonl
+expect_grep ap.jsonl '"session.open".*"outcome":"denied".*"user":"Ken Ito"' "AP audits the refusal"
+"$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
+expect_grep hub.jsonl '"session.open".*"outcome":"denied".*"user":"Ken Ito"' "hub audits the refusal"
+
+# --- the AP killed mid-transfer -------------------------------------------------
+connect_start echo1 -c sato.conf connect --device ct-01 --service echo
+(
+	i=0
+	while [ $i -lt 100 ]; do head -c 65536 /dev/zero; sleep 0.05; i=$((i + 1)); done
+) | "$TCP" -t 20 127.0.0.1 "$LPORT" >/dev/null 2>&1 &
+XFER=$!
+wait_line echo1.out 'open:' 50
+sleep 0.5
+kill -9 "$APID"
+wait "$APID" 2>/dev/null
+wait "$XFER"
+rc=$?
+if [ "$rc" -ne 3 ]; then ok; else fail "engineer's stream hung after the AP died"; fi
+wait_line echo1.out 'closed' 50 && ok || fail "connect did not report the close"
+kill "$CPID"
+
+# --- the hub killed mid-transfer, then back --------------------------------------
+"$AP" -c ap.conf >>ap.out 2>>ap.err &
+APID=$!
+PIDS="$PIDS $APID"
+wait_line ap.out '^connected to hub' || fail "ap did not reconnect after restart"
+n0=$(grep -c '^connected to hub' ap.out)
+kill -9 "$HPID"
+wait "$HPID" 2>/dev/null
+wait_line ap.out 'hub connection lost' 60 && ok || fail "AP did not notice the dead hub"
+wait_line ap.out 'retrying in' 60 && ok || fail "AP does not say when it retries"
+sed -i "s/^api_listen .*/api_listen 127.0.0.1:$API/; s/^control_listen .*/control_listen 127.0.0.1:$CP/; s/^relay_listen .*/relay_listen 127.0.0.1:$RP/" hub.conf
+start_hub
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c '^connected to hub' ap.out)" -le "$n0" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ "$(grep -c '^connected to hub' ap.out)" -gt "$n0" ]; then ok; else
+	fail "AP did not reconnect to the restarted hub"; fi
+connect_start again -c sato.conf connect --device ct-01 --service echo
+printf 'after the restart\n' | "$TCP" -t 10 127.0.0.1 "$LPORT" >again.reply 2>&1
+expect_grep again.reply '^after the restart$' "a new stream works after the hub returned"
+kill "$CPID"
+
+# --- both logs verify -------------------------------------------------------------
+kill "$HPID" "$APID"
+wait "$HPID" "$APID" 2>/dev/null
+expect_exit 0 "hub audit log verifies" -- "$RSGATE" audit verify --db hub-audit.db --key hub-audit.key.pub
+expect_exit 0 "AP audit log verifies" -- "$RSGATE" audit verify --db ap-audit.db --key ap-audit.key.pub
+finish
