@@ -9,7 +9,7 @@
  * Streams have their own sockets and are not touched by a reconnect.
  *
  * stdout (flushed, for people and tests):
- *	connected to hub HOST:PORT
+ *	connected to hub HOST:PORT	(after the hub accepted our HELLO)
  *	hub connection lost: REASON; retrying in Ns
  */
 #include <sys/socket.h>
@@ -71,6 +71,12 @@ ctl_lost(struct ap *ap, const char *reason)
 		bufferevent_free(ap->ctl);
 		ap->ctl = NULL;
 	}
+	/*
+	 * Whatever OpenSSL queued about the lost connection must not be
+	 * read as the next handshake's failure (libevent's TLS bufferevents
+	 * look at the thread's error queue).
+	 */
+	ERR_clear_error();
 	ap->ctl_up = 0;
 	ap->hello_done = 0;
 	evtimer_del(ap->ev_ping);
@@ -212,6 +218,12 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 		evtimer_add(ap->ev_ping, &tv);
 		log_info("hub \"%s\" accepted our hello (heartbeat %us)",
 		    str_escape(m->u.hello_ack.hub_name, q, sizeof(q)), h);
+		/*
+		 * Said only now: once the hub has our inventory, engineers
+		 * can reach our devices (tests and operators rely on it).
+		 */
+		printf("connected to hub %s\n", ap->hub);
+		fflush(stdout);
 		return 0;
 	case CTL_PING:
 		memset(&reply, 0, sizeof(reply));
@@ -321,8 +333,6 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 			struct timeval tv = { (time_t)ap->dead_after_s, 0 };
 			bufferevent_set_timeouts(bev, &tv, NULL);
 		}
-		printf("connected to hub %s\n", ap->hub);
-		fflush(stdout);
 		if (send_hello(ap) != 0)
 			ctl_lost(ap, "cannot send hello");
 		return;
@@ -369,6 +379,7 @@ ctl_connect(struct ap *ap)
 	char reason[300];
 	SSL *ssl;
 
+	ERR_clear_error();
 	if ((ssl = tls_ssl_new(ap->ctl_tls)) == NULL) {
 		ctl_lost(ap, "out of memory");
 		return;

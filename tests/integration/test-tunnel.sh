@@ -90,6 +90,10 @@ CP=$(port_of hub.out control)
 RP=$(port_of hub.out relay)
 
 # --- the access point ----------------------------------------------------------
+# A one-hour window that is not now (the AP's local time), for Ken Ito.
+h=$(( ($(date +%H | sed 's/^0//') + 3) % 24 ))
+NOTNOW=$(printf '%02d:00-%02d:00' "$h" $(( (h + 1) % 24 )))
+[ "$h" -eq 23 ] && NOTNOW="23:00-24:00"
 cat >ap.conf <<CONF
 name ap1
 site kyoto-central
@@ -104,6 +108,7 @@ service "ct-01 echo 127.0.0.1:$ECHOPORT"
 service "ct-01 remote-desktop 127.0.0.1:$ECHOPORT"
 group "ct-vendor Hanako Sato"
 allow "engineer=@ct-vendor; device=ct-01; service=remote-shell,echo; max=1h"
+allow "engineer=Ken Ito; device=ct-01; service=echo; hours=$NOTNOW"
 audit_db ap-audit.db
 audit_key ap-audit.key
 heartbeat 1s
@@ -179,6 +184,12 @@ printf 'x' | "$TCP" -t 10 127.0.0.1 "$LPORT" >/dev/null 2>&1
 wait_line rd.err 'refused' 50
 expect_grep rd.err 'refused by the access point.*remote-desktop' "service outside the policy refused"
 kill "$CPID"
+connect_start hours -c ito.conf connect --device ct-01 --service echo
+printf 'x' | "$TCP" -t 10 127.0.0.1 "$LPORT" >hours.reply 2>&1
+wait_line hours.err 'refused' 50
+expect_grep hours.err "refused by the access point: outside the allowed hours \\($NOTNOW" "outside the policy's hours refused"
+expect_no_grep hours.reply 'x' "nothing echoed outside the hours"
+kill "$CPID"
 connect_start nodev -c sato.conf connect --device mr-09 --service remote-shell
 printf 'x' | "$TCP" -t 10 127.0.0.1 "$LPORT" >/dev/null 2>&1
 wait_line nodev.err 'unknown device' 50
@@ -205,26 +216,52 @@ rc=$?
 if [ "$rc" -ne 3 ]; then ok; else fail "engineer's stream hung after the AP died"; fi
 wait_line echo1.out 'closed' 50 && ok || fail "connect did not report the close"
 kill "$CPID"
+SID1=$(sed -n 's/^stream \([0-9a-f]*\) open.*/\1/p' echo1.out | head -n 1)
+sleep 0.5
+"$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
+expect_grep hub.jsonl "\"session.close\".*\"session\":\"$SID1\"" "hub released the stream of the dead AP"
 
 # --- the hub killed mid-transfer, then back --------------------------------------
+# wait_connected N: until ap.out has more than N "connected" lines (25 s:
+# back-off is capped at reconnect_max, 2 s, and an attempt may take up to
+# the AP's 10 s connect timeout).
+wait_connected() {
+	i=0
+	while [ $i -lt 250 ] && [ "$(grep -c '^connected to hub' ap.out)" -le "$1" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(grep -c '^connected to hub' ap.out)" -gt "$1" ]
+}
+n0=$(grep -c '^connected to hub' ap.out)
 "$AP" -c ap.conf >>ap.out 2>>ap.err &
 APID=$!
 PIDS="$PIDS $APID"
-wait_line ap.out '^connected to hub' || fail "ap did not reconnect after restart"
+wait_connected "$n0" && ok || fail "ap did not connect after its restart"
 n0=$(grep -c '^connected to hub' ap.out)
+connect_start echo2 -c sato.conf connect --device ct-01 --service echo
+(
+	i=0
+	while [ $i -lt 100 ]; do head -c 65536 /dev/zero; sleep 0.05; i=$((i + 1)); done
+) | "$TCP" -t 20 127.0.0.1 "$LPORT" >/dev/null 2>&1 &
+XFER=$!
+wait_line echo2.out 'open:' 50
+sleep 0.5
 kill -9 "$HPID"
 wait "$HPID" 2>/dev/null
 wait_line ap.out 'hub connection lost' 60 && ok || fail "AP did not notice the dead hub"
 wait_line ap.out 'retrying in' 60 && ok || fail "AP does not say when it retries"
+wait "$XFER"
+rc=$?
+if [ "$rc" -ne 3 ]; then ok; else fail "engineer's stream hung after the hub died"; fi
+wait_line echo2.out 'closed' 50 && ok || fail "connect did not report the close (hub died)"
+SID2=$(sed -n 's/^stream \([0-9a-f]*\) open.*/\1/p' echo2.out | head -n 1)
+"$RSGATE" audit export --db ap-audit.db --format jsonl >ap.jsonl
+expect_grep ap.jsonl "\"session.close\".*\"session\":\"$SID2\"" "AP closed and audited the stream cut by the hub's death"
+kill "$CPID"
 sed -i "s/^api_listen .*/api_listen 127.0.0.1:$API/; s/^control_listen .*/control_listen 127.0.0.1:$CP/; s/^relay_listen .*/relay_listen 127.0.0.1:$RP/" hub.conf
 start_hub
-i=0
-while [ $i -lt 100 ] && [ "$(grep -c '^connected to hub' ap.out)" -le "$n0" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ "$(grep -c '^connected to hub' ap.out)" -gt "$n0" ]; then ok; else
-	fail "AP did not reconnect to the restarted hub"; fi
+wait_connected "$n0" && ok || fail "AP did not reconnect to the restarted hub"
 connect_start again -c sato.conf connect --device ct-01 --service echo
 printf 'after the restart\n' | "$TCP" -t 10 127.0.0.1 "$LPORT" >again.reply 2>&1
 expect_grep again.reply '^after the restart$' "a new stream works after the hub returned"
