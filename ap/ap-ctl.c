@@ -326,6 +326,7 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 		err = 0;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		net_nodelay(bufferevent_getfd(bev));
 		ap->ctl_up = 1;
 		/* The handshake is done: now only the hub may take our time. */
 		bufferevent_set_timeouts(bev, NULL, NULL);

@@ -309,6 +309,7 @@ relay_connected_cb(evutil_socket_t fd, short what, void *arg)
 	if (st->ev != NULL)
 		event_free(st->ev);
 	st->ev = NULL;
+	net_nodelay(fd);
 	if ((ssl = tls_ssl_new(st->ap->stream_tls)) == NULL ||
 	    (st->eng = bufferevent_openssl_socket_new(st->ap->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING,

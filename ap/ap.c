@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "rsgate/audit.h"
+#include "rsgate/bridge.h"
 #include "rsgate/config.h"
 #include "rsgate/inventory.h"
 #include "rsgate/pki.h"
@@ -330,7 +331,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
-	if ((ap.base = event_base_new()) == NULL ||
+	if ((ap.base = bridge_base_new()) == NULL ||
 	    (ap.ev_term = evsignal_new(ap.base, SIGTERM, signal_cb,
 	    &ap)) == NULL ||
 	    (ap.ev_int = evsignal_new(ap.base, SIGINT, signal_cb,

@@ -474,6 +474,24 @@ echo_once(unsigned port)
 	return r;
 }
 
+/*
+ * The bulk service answers no echo: ask it for one byte ('G', N = 1), which
+ * proves the whole path to the bulk device is up.
+ */
+static int
+bulk_probe(unsigned port)
+{
+	uint8_t hdr[9] = { 'G', 0, 0, 0, 0, 0, 0, 0, 1 }, d = 0;
+	int fd, r = -1;
+
+	if ((fd = tcp_connect(port)) < 0)
+		return -1;
+	if (write_all(fd, hdr, sizeof(hdr)) == 0 && read_all(fd, &d, 1) == 0)
+		r = 0;
+	close(fd);
+	return r;
+}
+
 static int
 wait_echo(unsigned port, unsigned ms)
 {
@@ -876,7 +894,7 @@ run_rsgate(const struct settings *s, unsigned echo_dev, unsigned bulk_dev,
 		}
 	}
 	if (r == 0 && (wait_echo(lport, READY_TIMEOUT_MS) != 0 ||
-	    wait_echo(bport, 100) != 0))
+	    bulk_probe(bport) != 0))
 		r = 1;
 	if (r != 0) {
 		fmt(row->note, sizeof(row->note), "%s: the chain did not "

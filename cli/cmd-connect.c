@@ -468,7 +468,7 @@ cmd_connect_exec(const struct cmd_entry *self, int argc, char **argv)
 		ex = cli_fail(self, "%s", err);
 		goto out;
 	}
-	if ((c.base = event_base_new()) == NULL ||
+	if ((c.base = bridge_base_new()) == NULL ||
 	    (ev_int = evsignal_new(c.base, SIGINT, signal_cb, c.base)) ==
 	    NULL ||
 	    (ev_term = evsignal_new(c.base, SIGTERM, signal_cb, c.base)) ==

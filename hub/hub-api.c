@@ -497,6 +497,7 @@ hub_api_listen(struct hub *h, int fd)
 	evhttp_set_max_headers_size(h->http, API_HEADERS_MAX);
 	evhttp_set_timeout(h->http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	net_nodelay(fd);	/* inherited by every accepted API connection */
 	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL) {
 		evutil_closesocket(fd);
 		return RSG_ERR_IO;

@@ -459,6 +459,7 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if ((ssl = tls_ssl_new(h->ctl_tls)) == NULL ||
 	    hub_tls_track(h, ssl, "control", c->source) != 0)
 		goto fail;
+	net_nodelay(fd);
 	if ((c->bev = bufferevent_openssl_socket_new(h->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_DEFER_CALLBACKS)) == NULL)

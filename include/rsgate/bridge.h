@@ -22,6 +22,7 @@
 #include "rsgate/util.h"
 
 struct bufferevent;
+struct event_base;
 struct bridge;
 
 #define BRIDGE_HIGH (256u * 1024)	/* stop reading the other side above */
@@ -48,5 +49,13 @@ void bridge_counts(const struct bridge *br, uint64_t *a_to_b,
     uint64_t *b_to_a);
 /* Free the bridge and both bufferevents. NULL is fine. */
 void bridge_free(struct bridge *br);
+
+/*
+ * A libevent base for a program that copies streams: on epoll, changes to
+ * the watched events are batched per loop turn (a bufferevent switches its
+ * write interest on and off for every burst; without the changelist each
+ * switch is an epoll_ctl system call).
+ */
+struct event_base *bridge_base_new(void);
 
 #endif /* RSGATE_BRIDGE_H */

@@ -217,6 +217,13 @@ char *time_format_rfc3339(int64_t ms, char *out, size_t outlen);
  */
 int file_write_atomic(const char *path, const void *p, size_t len,
     unsigned mode, int excl) RSG_WUR;
+/*
+ * Turn off Nagle's algorithm on a TCP socket (a no-op on others): a tunnel
+ * carries interactive sessions and handshakes, where waiting for the peer's
+ * delayed ACK costs 40 ms per exchange. Accepted sockets inherit it from
+ * their listener.
+ */
+void net_nodelay(int fd);
 /* Read a whole file of at most max bytes into a new buffer. */
 int file_read_all(const char *path, size_t max, struct rsg_buf **out) RSG_WUR;
 

@@ -187,6 +187,13 @@ bridge_new(struct bufferevent *a, int a_tls, struct bufferevent *b,
 	br->done = done;
 	br->arg = arg;
 	for (i = 0; i < 2; i++) {
+		net_nodelay(bufferevent_getfd(br->e[i].bev));
+		/*
+		 * Larger single reads and writes than libevent's 16 KiB
+		 * default: fewer trips through the loop per megabyte.
+		 */
+		bufferevent_set_max_single_read(br->e[i].bev, BRIDGE_HIGH);
+		bufferevent_set_max_single_write(br->e[i].bev, BRIDGE_HIGH);
 		bufferevent_setcb(br->e[i].bev, read_cb, write_cb, event_cb,
 		    br);
 		bufferevent_setwatermark(br->e[i].bev, EV_READ, 0,
@@ -216,4 +223,18 @@ bridge_free(struct bridge *br)
 	bufferevent_free(br->e[0].bev);
 	bufferevent_free(br->e[1].bev);
 	free(br);
+}
+
+struct event_base *
+bridge_base_new(void)
+{
+	struct event_config *cfg;
+	struct event_base *base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }
