@@ -76,6 +76,26 @@ store_audit_insert(struct store *s, const struct store_audit_row *r)
 	return rc == SQLITE_TOOBIG ? RSG_ERR_LIMIT : store_sqlite_err(rc);
 }
 
+/*
+ * Step a "last row" query: RSG_ERR_NOT_FOUND when there is no row, else
+ * the hash in column col (exactly STORE_HASH_LEN bytes) via p. The caller
+ * resets st.
+ */
+static int
+step_last_row(sqlite3_stmt *st, int col, const void **p)
+{
+	size_t len;
+	int rc, r;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND :
+		    store_sqlite_err(rc);
+	if ((r = col_bytes(st, col, 0, p, &len)) != 0)
+		return r;
+	return len == STORE_HASH_LEN ? 0 : RSG_ERR_FORMAT;
+}
+
 int
 store_audit_foreach(struct store *s, uint64_t from, store_audit_record_fn fn,
     void *arg)
@@ -126,20 +146,10 @@ store_audit_last(struct store *s, uint64_t *seq, uint8_t *hash)
 {
 	sqlite3_stmt *st = s->stmt[STORE_STMT_AUDIT_LAST];
 	const void *p;
-	size_t len;
-	int rc, r;
+	int r;
 
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : store_sqlite_err(rc);
+	if ((r = step_last_row(st, 1, &p)) != 0)
 		goto out;
-	}
-	if ((r = col_bytes(st, 1, 0, &p, &len)) != 0)
-		goto out;
-	if (len != STORE_HASH_LEN) {
-		r = RSG_ERR_FORMAT;
-		goto out;
-	}
 	*seq = (uint64_t)sqlite3_column_int64(st, 0);
 	memcpy(hash, p, STORE_HASH_LEN);
 	r = 0;
@@ -223,20 +233,10 @@ store_audit_checkpoint_last(struct store *s, uint64_t *n, uint64_t *last_seq,
 {
 	sqlite3_stmt *st = s->stmt[STORE_STMT_CP_LAST];
 	const void *p;
-	size_t len;
-	int rc, r;
+	int r;
 
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : store_sqlite_err(rc);
+	if ((r = step_last_row(st, 3, &p)) != 0)
 		goto out;
-	}
-	if ((r = col_bytes(st, 3, 0, &p, &len)) != 0)
-		goto out;
-	if (len != STORE_HASH_LEN) {
-		r = RSG_ERR_FORMAT;
-		goto out;
-	}
 	*n = (uint64_t)sqlite3_column_int64(st, 0);
 	*last_seq = (uint64_t)sqlite3_column_int64(st, 1);
 	*time_ms = sqlite3_column_int64(st, 2);
