@@ -21,6 +21,22 @@ cell(const char *s, int width)
 	    q, sizeof(q)));
 }
 
+/* Grow *w to fit the string value v (escaped, capped at 64). */
+static void
+widen(int *w, json_t *v)
+{
+	char q[256];
+	size_t n;
+
+	if (!json_is_string(v))
+		return;
+	n = strlen(str_escape(json_string_value(v), q, sizeof(q)));
+	if (n > 64)
+		n = 64;
+	if ((int)n > *w)
+		*w = (int)n;
+}
+
 static int
 cmd_devices_exec(const struct cmd_entry *self, int argc, char **argv)
 {
@@ -37,6 +53,7 @@ cmd_devices_exec(const struct cmd_entry *self, int argc, char **argv)
 	struct api *api = NULL;
 	char err[600], list[1024];
 	size_t i, j, k, len;
+	int w_ap = 2, w_site = 4, w_dev = 6, w_model = 5;
 	long status;
 	int o, ex = EXIT_OK;
 
@@ -87,35 +104,47 @@ cmd_devices_exec(const struct cmd_entry *self, int argc, char **argv)
 		    "points");
 		goto out;
 	}
-	printf("%-16s %-12s %-9s %-16s %-16s %s\n", "AP", "SITE", "CONNECTED",
-	    "DEVICE", "MODEL", "SERVICES");
+	/* Columns as wide as their longest cell (a first pass). */
+	json_array_foreach(aps, i, apj) {
+		widen(&w_ap, json_object_get(apj, "name"));
+		widen(&w_site, json_object_get(apj, "site"));
+		devs = json_object_get(apj, "devices");
+		json_array_foreach(devs, j, d) {
+			widen(&w_site, json_object_get(d, "site"));
+			widen(&w_dev, json_object_get(d, "name"));
+			widen(&w_model, json_object_get(d, "model"));
+		}
+	}
+	printf("%-*s %-*s %-9s %-*s %-*s %s\n", w_ap, "AP", w_site, "SITE",
+	    "CONNECTED", w_dev, "DEVICE", w_model, "MODEL", "SERVICES");
 	json_array_foreach(aps, i, apj) {
 		devs = json_object_get(apj, "devices");
 		if (!json_is_array(devs) || json_array_size(devs) == 0) {
 			cell(json_string_value(json_object_get(apj, "name")),
-			    16);
+			    w_ap);
 			putchar(' ');
 			cell(json_string_value(json_object_get(apj, "site")),
-			    12);
+			    w_site);
 			printf(" %-9s -\n", json_is_true(json_object_get(apj,
 			    "connected")) ? "yes" : "no");
 			continue;
 		}
 		json_array_foreach(devs, j, d) {
 			cell(json_string_value(json_object_get(apj, "name")),
-			    16);
+			    w_ap);
 			putchar(' ');
 			cell(json_string_value(json_object_get(d, "site")) !=
 			    NULL && *json_string_value(json_object_get(d,
 			    "site")) != '\0' ? json_string_value(
 			    json_object_get(d, "site")) : json_string_value(
-			    json_object_get(apj, "site")), 12);
+			    json_object_get(apj, "site")), w_site);
 			printf(" %-9s ", json_is_true(json_object_get(apj,
 			    "connected")) ? "yes" : "no");
-			cell(json_string_value(json_object_get(d, "name")), 16);
+			cell(json_string_value(json_object_get(d, "name")),
+			    w_dev);
 			putchar(' ');
 			cell(json_string_value(json_object_get(d, "model")),
-			    16);
+			    w_model);
 			list[0] = '\0';
 			len = 0;
 			svcs = json_object_get(d, "services");
