@@ -211,6 +211,27 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(ap->base, NULL);
 }
 
+/*
+ * Re-read the CRL when `rsgate pki revoke` rewrote it, so that the AP
+ * refuses a revoked engineer inside the tunnel (and a revoked hub) without
+ * a restart, whatever the hub decides (R5, R20).
+ */
+static void
+crl_check(struct ap *ap)
+{
+	char err[256];
+	int r1 = 0, r2 = 0;
+
+	if (tls_ctx_refresh_crl(ap->ctl_tls, &r1, err, sizeof(err)) != 0 ||
+	    tls_ctx_refresh_crl(ap->stream_tls, &r2, err, sizeof(err)) != 0) {
+		/* The old list stays in force; try again next tick. */
+		log_error("cannot reload the revocation list: %s", err);
+		return;
+	}
+	if (r1 || r2)
+		log_info("reloaded the revocation list");
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -221,6 +242,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((r = audit_tick(ap->audit)) != 0)
 		log_error("audit checkpoint: %s", rsg_strerror(r));
+	crl_check(ap);
 }
 
 static void

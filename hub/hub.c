@@ -381,33 +381,20 @@ listener_error_cb(struct evconnlistener *l, void *arg)
 
 /* ---- timers and signals ------------------------------------------------------------ */
 
-static int64_t
-file_mtime_ns(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		return -1;
-	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec +
-	    (int64_t)st.st_size + (int64_t)st.st_ino;
-}
-
 static void
 crl_check(struct hub *h)
 {
 	char err[256];
-	int64_t m;
+	int r1 = 0, r2 = 0;
 
-	if (h->crl == NULL || (m = file_mtime_ns(h->crl)) == h->crl_mtime_ns)
-		return;
-	if (tls_ctx_reload_crl(h->api_tls, err, sizeof(err)) != 0 ||
-	    tls_ctx_reload_crl(h->ctl_tls, err, sizeof(err)) != 0) {
+	if (tls_ctx_refresh_crl(h->api_tls, &r1, err, sizeof(err)) != 0 ||
+	    tls_ctx_refresh_crl(h->ctl_tls, &r2, err, sizeof(err)) != 0) {
 		/* The old list stays in force; try again next time. */
 		log_error("cannot reload the CRL %s: %s", h->crl, err);
 		return;
 	}
-	h->crl_mtime_ns = m;
-	log_info("reloaded the revocation list %s", h->crl);
+	if (r1 || r2)
+		log_info("reloaded the revocation list %s", h->crl);
 }
 
 static void
@@ -497,8 +484,6 @@ tls_start(struct hub *h, char *err, size_t errlen)
 	hub_tls_track_ctx(h->api_tls);
 	hub_tls_track_ctx(h->ctl_tls);
 	h->crl = tc.crl;
-	if (h->crl != NULL)
-		h->crl_mtime_ns = file_mtime_ns(h->crl);
 	return 0;
 }
 

@@ -104,7 +104,6 @@ struct hub {
 	uint32_t next_reqid;
 	struct event *ev_tick, *ev_term, *ev_int;
 	const char *crl;
-	int64_t crl_mtime_ns;
 	unsigned tick_count;
 };
 

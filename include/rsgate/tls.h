@@ -53,6 +53,15 @@ struct ssl_ctx_st *tls_ctx_ssl(const struct tls_ctx *ctx);
  * list; on error the old trust stays in force.
  */
 int tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen) RSG_WUR;
+/*
+ * Reload the CRL only if its file changed (modification time, size or
+ * inode) since it was last loaded; for a daemon's periodic timer, so that
+ * `rsgate pki revoke` takes effect without a restart. *reloaded says
+ * whether it did. On error the old list stays in force and the next call
+ * tries again.
+ */
+int tls_ctx_refresh_crl(struct tls_ctx *ctx, int *reloaded, char *err,
+    size_t errlen) RSG_WUR;
 
 /* A new SSL for ctx, with hostname-independent verification set up. */
 struct ssl_st *tls_ssl_new(const struct tls_ctx *ctx);

@@ -29,7 +29,8 @@ static const struct config_option ap_options[] = {
 	    "certificates." },
 	{ "crl", CONFIG_PATH, 0, 0, NULL, NULL, 0,
 	    "The CA's revocation list; when set, revoked hub and engineer "
-	    "certificates are refused." },
+	    "certificates are refused. Re-read within 5 seconds whenever the "
+	    "file changes (after `rsgate pki revoke`)." },
 	{ "device", CONFIG_STRING, 1, 1024, NULL, NULL, CONFIG_F_MULTI,
 	    "A device behind this access point: `NAME [site=SITE] "
 	    "[model=MODEL]` (NAME: letters, digits, `.`, `_`, `-`)." },

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rsgate/pki.h"
 #include "rsgate/tls.h"
@@ -22,7 +23,20 @@ struct tls_ctx {
 	enum tls_side side;
 	unsigned peer_roles;
 	char *ca, *crl;
+	int64_t crl_sig;	/* file_sig() of the CRL last loaded */
 };
+
+/* Changes whenever the file is rewritten (atomically or in place). */
+static int64_t
+file_sig(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec +
+	    (int64_t)st.st_size + (int64_t)st.st_ino;
+}
 
 static int tls_ctx_idx = -1;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
@@ -125,6 +139,7 @@ tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out, char *err,
 		    "match the certificate" : rsg_strerror(r));
 		goto fail;
 	}
+	ctx->crl_sig = file_sig(conf->crl);
 	if ((r = pki_trust_load(conf->ca, conf->crl, &ctx->trust, err,
 	    errlen)) != 0)
 		goto fail;
@@ -212,6 +227,7 @@ int
 tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen)
 {
 	struct pki_trust *trust = NULL;
+	int64_t sig = file_sig(ctx->crl);
 	int r;
 
 	if ((r = pki_trust_load(ctx->ca, ctx->crl, &trust, err, errlen)) != 0)
@@ -224,6 +240,22 @@ tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen)
 	}
 	pki_trust_free(ctx->trust);
 	ctx->trust = trust;
+	ctx->crl_sig = sig;
+	return 0;
+}
+
+int
+tls_ctx_refresh_crl(struct tls_ctx *ctx, int *reloaded, char *err,
+    size_t errlen)
+{
+	int r;
+
+	*reloaded = 0;
+	if (ctx->crl == NULL || file_sig(ctx->crl) == ctx->crl_sig)
+		return 0;
+	if ((r = tls_ctx_reload_crl(ctx, err, errlen)) != 0)
+		return r;
+	*reloaded = 1;
 	return 0;
 }
 

@@ -372,6 +372,55 @@ test_plaintext_refused(void **state)
 	tls_ctx_free(sc);
 }
 
+/*
+ * R5: a certificate revoked while a daemon runs is refused once the daemon's
+ * timer refreshes the CRL; an unchanged CRL is not reloaded.
+ */
+static void
+test_crl_refresh(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_for(f, TLS_SERVER, "ap", PKI_ROLE_ENGINEER);
+	struct tls_ctx *cc;
+	struct pki_ca *a = NULL;
+	struct pair p;
+	X509 *cert = NULL;
+	char err[512], why[256];
+	int reloaded = -1;
+
+	assert_int_equal(tls_ctx_refresh_crl(sc, &reloaded, err, sizeof(err)),
+	    0);
+	assert_int_equal(reloaded, 0);
+	/* Alice is accepted... */
+	cc = ctx_for(f, TLS_CLIENT, "alice", PKI_ROLE_AP);
+	pair_new(&p, cc, sc);
+	assert_true(handshake(p.c, p.s));
+	pair_free(&p);
+	/* ...revoked (the file changes)... */
+	assert_int_equal(pki_ca_open(tmppath(f->tmp, "ca-a"), &a, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pki_cert_load(tmppath(f->tmp, "alice.crt"), &cert),
+	    0);
+	assert_int_equal(pki_ca_revoke_cert(a, cert, time_now_ms() / 1000,
+	    err, sizeof(err)), 0);
+	X509_free(cert);
+	pki_ca_free(a);
+	/* ...and refused after the refresh. */
+	assert_int_equal(tls_ctx_refresh_crl(sc, &reloaded, err, sizeof(err)),
+	    0);
+	assert_int_equal(reloaded, 1);
+	pair_new(&p, cc, sc);
+	assert_false(handshake(p.c, p.s));
+	tls_error_reason(p.s, why, sizeof(why));
+	assert_non_null(strstr(why, "revoked"));
+	pair_free(&p);
+	assert_int_equal(tls_ctx_refresh_crl(sc, &reloaded, err, sizeof(err)),
+	    0);
+	assert_int_equal(reloaded, 0);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
 /* A world-readable key is refused when the context is made. */
 static void
 test_key_permissions(void **state)
@@ -409,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_tls12_refused),
 		cmocka_unit_test(test_plaintext_refused),
 		cmocka_unit_test(test_key_permissions),
+		cmocka_unit_test(test_crl_refresh),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
