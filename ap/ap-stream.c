@@ -219,6 +219,18 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 	char reason[400], why[256], q[128];
 	int r;
 
+	if (!(what & BEV_EVENT_CONNECTED) && st->state != ST_HANDSHAKE) {
+		/*
+		 * Authenticated already, waiting for the device: the engineer
+		 * went away (or timed out). Not an authentication failure.
+		 */
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		stream_end(st, 0, (what & BEV_EVENT_TIMEOUT) ?
+		    "engineer side timed out before the device answered" :
+		    "engineer disconnected before the device answered");
+		return;
+	}
 	if (!(what & BEV_EVENT_CONNECTED)) {
 		if (what & BEV_EVENT_TIMEOUT)
 			snprintf(why, sizeof(why), "timed out");
@@ -310,15 +322,22 @@ relay_connected_cb(evutil_socket_t fd, short what, void *arg)
 		event_free(st->ev);
 	st->ev = NULL;
 	net_nodelay(fd);
-	if ((ssl = tls_ssl_new(st->ap->stream_tls)) == NULL ||
-	    (st->eng = bufferevent_openssl_socket_new(st->ap->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(ssl);
+	if ((ssl = tls_ssl_new(st->ap->stream_tls)) == NULL) {
 		stream_end(st, 0, "out of memory");
 		return;
 	}
-	st->fd = -1;	/* the bufferevent owns it now */
+	/*
+	 * The SSL and the socket are handed over even if this fails:
+	 * libevent may already have freed and closed them (see hub-ctl.c).
+	 */
+	st->eng = bufferevent_openssl_socket_new(st->ap->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	st->fd = -1;
+	if (st->eng == NULL) {
+		stream_end(st, 0, "out of memory");
+		return;
+	}
 	st->state = ST_HANDSHAKE;
 	bufferevent_setcb(st->eng, NULL, NULL, eng_event_cb, st);
 	bufferevent_set_timeouts(st->eng, &tv, &tv);

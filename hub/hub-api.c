@@ -372,8 +372,12 @@ api_streams(struct hub *h, struct evhttp_request *req,
 	m.u.stream_open.service = st->service;
 	m.u.stream_open.ticket = st->ticket;
 	m.u.stream_open.source = st->source;
+	/*
+	 * The tokens must outlive the wait for the AP's answer; when it says
+	 * OK, hub-ctl.c starts pairing_timeout again (relay_stream_renew).
+	 */
 	if (relay_stream_add(h->relay, st->id, p->token, tok_ap,
-	    h->pairing_ms) != 0)
+	    h->pairing_ms + HUB_STREAM_OPEN_TIMEOUT_S * 1000) != 0)
 		goto fail;
 	p->hub = h;
 	p->req = req;
@@ -465,7 +469,6 @@ static struct bufferevent *
 api_bevcb(struct event_base *base, void *arg)
 {
 	struct hub *h = arg;
-	struct bufferevent *bev;
 	SSL *ssl;
 
 	/*
@@ -474,14 +477,14 @@ api_bevcb(struct event_base *base, void *arg)
 	 */
 	if ((ssl = tls_ssl_new(h->api_tls)) == NULL)
 		return NULL;
-	if (hub_tls_track(h, ssl, "api", NULL) != 0 ||
-	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+	if (hub_tls_track(h, ssl, "api", NULL) != 0) {
 		SSL_free(ssl);
 		return NULL;
 	}
-	return bev;
+	/* On failure libevent may already have freed ssl: see hub-ctl.c. */
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
 }
 
 int

@@ -287,7 +287,14 @@ ctl_dispatch(struct ctl_conn *c, struct ctl_msg *m)
 		return -1;
 	case CTL_STREAM_OPEN_OK:
 		if ((p = pending_find(c->hub, c, m->id,
-		    m->u.stream_open_ok.stream_id)) != NULL)
+		    m->u.stream_open_ok.stream_id)) == NULL)
+			break;
+		/* The engineer's pairing time starts with this answer. */
+		if (relay_stream_renew(c->hub->relay,
+		    m->u.stream_open_ok.stream_id, c->hub->pairing_ms) != 0)
+			hub_api_answer(p, 504, 0, "the pairing tokens expired "
+			    "while the access point was deciding");
+		else
 			hub_api_answer(p, 201, 0, NULL);
 		break;
 	case CTL_STREAM_OPEN_ERR:
@@ -459,13 +466,21 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if ((ssl = tls_ssl_new(h->ctl_tls)) == NULL ||
 	    hub_tls_track(h, ssl, "control", c->source) != 0)
 		goto fail;
+	/*
+	 * With BEV_OPT_CLOSE_ON_FREE, libevent 2.1 frees the SSL (and closes
+	 * the socket) itself when it fails after taking them, and not when it
+	 * fails before: we cannot tell which, and a double SSL_free or a
+	 * double close (of a number already reused) is worse than a leak on
+	 * an out-of-memory path. So both count as handed over either way.
+	 */
 	net_nodelay(fd);
-	if ((c->bev = bufferevent_openssl_socket_new(h->base, fd, ssl,
+	c->bev = bufferevent_openssl_socket_new(h->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL)
-		goto fail;
+	    BEV_OPT_DEFER_CALLBACKS);
 	ssl = NULL;	/* owned by the bufferevent */
 	fd = -1;
+	if (c->bev == NULL)
+		goto fail;
 	TAILQ_INSERT_TAIL(&h->conns, c, entry);
 	h->nconns++;
 	c->started_ms = c->last_rx_ms = c->last_tx_ms = time_mono_ms();

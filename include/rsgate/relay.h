@@ -114,6 +114,14 @@ int relay_stream_add(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
     const uint8_t tok_engineer[RELAY_TOKEN_LEN],
     const uint8_t tok_ap[RELAY_TOKEN_LEN], uint64_t lifetime_ms) RSG_WUR;
 /*
+ * Start a registered, not yet expired stream's token lifetime again from
+ * now (the hub does so when the AP accepts the stream, so the engineer has
+ * the whole lifetime after the API reply). RSG_ERR_NOT_FOUND if the id is
+ * unknown or its tokens have expired.
+ */
+int relay_stream_renew(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
+    uint64_t lifetime_ms) RSG_WUR;
+/*
  * Hand over an accepted connection fd (the relay owns it from now on,
  * closing it on any error). source is the peer's address for the
  * per-source cap and the events. RSG_ERR_LIMIT (refused: too many from

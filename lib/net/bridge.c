@@ -54,8 +54,8 @@ finish(struct bridge *br, int clean, const char *reason)
 }
 
 /* Move what end i has read to the other end's output. */
-static void
-pump(struct bridge *br, int i)
+static int
+move_input(struct bridge *br, int i)
 {
 	struct bridge_end *src = &br->e[i], *dst = &br->e[!i];
 	struct evbuffer *in = bufferevent_get_input(src->bev);
@@ -63,17 +63,24 @@ pump(struct bridge *br, int i)
 	size_t n = evbuffer_get_length(in);
 
 	if (n == 0)
-		return;
-	if (evbuffer_add_buffer(out, in) != 0) {
-		finish(br, 0, "out of memory");
-		return;
-	}
+		return 0;
+	if (evbuffer_add_buffer(out, in) != 0)
+		return RSG_ERR_NOMEM;
 	src->bytes_in += n;
 	if (evbuffer_get_length(out) >= BRIDGE_HIGH) {
 		/* The other end is slow: stop reading until it drains. */
 		bufferevent_disable(src->bev, EV_READ);
 		bufferevent_setwatermark(dst->bev, EV_WRITE, BRIDGE_LOW, 0);
 	}
+	return 0;
+}
+
+/* move_input from a callback: a failure ends the bridge (done() runs). */
+static void
+pump(struct bridge *br, int i)
+{
+	if (move_input(br, i) != 0)
+		finish(br, 0, "out of memory");
 }
 
 static void
@@ -146,6 +153,9 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_EOF) {
 		pump(br, i);
+		/* pump() may have finished the bridge: done() may free it. */
+		if (br->finished)
+			return;
 		br->e[i].eof = 1;
 		bufferevent_disable(bev, EV_READ);
 		/* The other end's write side stays on to flush. */
@@ -200,11 +210,22 @@ bridge_new(struct bufferevent *a, int a_tls, struct bufferevent *b,
 		    BRIDGE_HIGH);
 		bufferevent_setwatermark(br->e[i].bev, EV_WRITE, 0, 0);
 	}
-	*out = br;
+	/*
+	 * Bytes that arrived before the bridge existed. A failure here is
+	 * returned, not reported through done(): the caller still owns
+	 * everything and must not see a half-made bridge.
+	 */
 	for (i = 0; i < 2; i++) {
-		pump(br, i);
-		bufferevent_enable(br->e[i].bev, EV_READ | EV_WRITE);
+		if (move_input(br, i) != 0) {
+			bufferevent_setcb(a, NULL, NULL, NULL, NULL);
+			bufferevent_setcb(b, NULL, NULL, NULL, NULL);
+			free(br);
+			return RSG_ERR_NOMEM;
+		}
 	}
+	*out = br;
+	for (i = 0; i < 2; i++)
+		bufferevent_enable(br->e[i].bev, EV_READ | EV_WRITE);
 	return 0;
 }
 

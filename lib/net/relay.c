@@ -726,6 +726,21 @@ relay_accept(struct relay *r, int fd, const char *source)
 }
 
 int
+relay_stream_renew(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
+    uint64_t lifetime_ms)
+{
+	struct relay_stream *st;
+	struct timeval tv;
+
+	if ((st = stream_find(r, id)) == NULL || st->expired)
+		return RSG_ERR_NOT_FOUND;
+	tv.tv_sec = (time_t)(lifetime_ms / 1000);
+	tv.tv_usec = (suseconds_t)(lifetime_ms % 1000) * 1000;
+	evtimer_add(st->ev_expire, &tv);	/* re-adding reschedules */
+	return 0;
+}
+
+int
 relay_stream_cancel(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
     const char *reason)
 {

@@ -344,6 +344,47 @@ test_timeouts_and_expiry(void **state)
 	tctx_free(t);
 }
 
+/*
+ * The hub renews a stream's tokens when the AP accepts it: a renewal
+ * pushes expiry back; an expired stream cannot be renewed.
+ */
+static void
+test_renew(void **state)
+{
+	struct tctx *t = tctx_new(1000, 8, 150);
+	uint8_t other[RELAY_STREAM_ID_LEN];
+	int e, a;
+	char got[2];
+
+	(void)state;
+	run_ms(t, 100);
+	assert_int_equal(relay_stream_renew(t->r, t->id, 400), 0);
+	run_ms(t, 150);		/* 250 ms after add: past the first 150 */
+	assert_int_equal(t->n[RELAY_EV_UNUSED], 0);
+	e = dial(t, "192.0.2.1", 0);
+	a = dial(t, "192.0.2.2", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 20);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	send_all(e, "hi", 2);
+	recv_n(t, a, got, 2);
+	assert_memory_equal(got, "hi", 2);
+	memset(other, 0x22, sizeof(other));
+	assert_int_equal(relay_stream_renew(t->r, other, 400),
+	    RSG_ERR_NOT_FOUND);
+	close(e);
+	close(a);
+	run_ms(t, 20);
+	tctx_free(t);
+	/* Expired first: no renewal. */
+	t = tctx_new(1000, 8, 50);
+	run_ms(t, 100);
+	assert_int_equal(relay_stream_renew(t->r, t->id, 400),
+	    RSG_ERR_NOT_FOUND);
+	tctx_free(t);
+}
+
 static void
 test_per_source_cap(void **state)
 {
@@ -455,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_used_token_while_waiting),
 		cmocka_unit_test(test_timeouts_and_expiry),
+		cmocka_unit_test(test_renew),
 		cmocka_unit_test(test_per_source_cap),
 		cmocka_unit_test(test_slow_reader),
 	};
