@@ -58,7 +58,8 @@ static const struct config_option hub_options[] = {
 	    "show connected:false). Also the deadline for the TLS handshake "
 	    "and HELLO of a new control connection." },
 	{ "pairing_timeout", CONFIG_DURATION, 1, 300, "10s", NULL, 0,
-	    "Lifetime of a stream's one-time pairing tokens." },
+	    "Lifetime of a stream's one-time pairing tokens, counted from "
+	    "the moment the access point accepts the stream." },
 	{ "relay_unpaired_timeout", CONFIG_DURATION, 1, 300, "5s", NULL, 0,
 	    "A relay connection that has not sent a valid preamble, or whose "
 	    "partner has not arrived, within this long is dropped." },
