@@ -419,7 +419,8 @@ ctl_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!c->hello_done) {
-		if (now - c->started_ms >= h->dead_after_ms)
+		if (now - c->started_ms >= (h->dead_after_ms < HUB_CTL_HELLO_MS ?
+		    h->dead_after_ms : HUB_CTL_HELLO_MS))
 			ctl_close(c, c->authed ? "no HELLO in time" :
 			    "TLS handshake not finished in time");
 		return;
@@ -437,6 +438,19 @@ ctl_timer_cb(evutil_socket_t fd, short what, void *arg)
 		ping.u.ping.time_ms = (uint64_t)time_now_ms();
 		(void)hub_ctl_send(c, &ping);
 	}
+}
+
+/* Connections from ip that have not yet said HELLO. */
+static int
+pending_from(const struct hub *h, const char *ip)
+{
+	const struct ctl_conn *c;
+	int n = 0;
+
+	TAILQ_FOREACH(c, &h->conns, entry)
+		if (!c->hello_done && strcmp(c->ip, ip) == 0)
+			n++;
+	return n;
 }
 
 static void
@@ -460,6 +474,20 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		goto fail;
 	c->hub = h;
 	hub_addr_format(sa, c->source, sizeof(c->source), 1);
+	hub_addr_format(sa, c->ip, sizeof(c->ip), 0);
+	if (pending_from(h, c->ip) >= HUB_CTL_PENDING_PER_SOURCE) {
+		/* Refused before any TLS work: strangers cost little. */
+		log_warn("control listener: refused %s: %d connections from "
+		    "it have not said HELLO yet", c->source,
+		    HUB_CTL_PENDING_PER_SOURCE);
+		(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_DENIED,
+		    "", "ap", "", "", "", "control-channel", "", c->source,
+		    "control listener: too many connections from this address "
+		    "before HELLO");
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
 	if (RAND_bytes(sid, sizeof(sid)) != 1)
 		goto fail;
 	hex_encode(sid, sizeof(sid), c->session);

@@ -19,6 +19,13 @@ struct evhttp_request;
 
 #define HUB_ADDR_MAX 64			/* "[v6]:port" of a peer */
 #define HUB_CTL_CONNS_MAX 4096		/* control connections at once */
+/*
+ * Before an AP has said HELLO it is a stranger: it gets at most this long
+ * for TLS and HELLO (or dead_after, if shorter), and one address may hold
+ * only this many such connections at once.
+ */
+#define HUB_CTL_HELLO_MS 5000
+#define HUB_CTL_PENDING_PER_SOURCE 8
 #define HUB_CTL_OUT_MAX (1024 * 1024)	/* unsent bytes before we give up */
 #define HUB_STREAM_OPEN_TIMEOUT_S 10	/* waiting for STREAM_OPEN_OK/ERR */
 #define HUB_API_BODY_MAX (16 * 1024)
@@ -44,6 +51,7 @@ struct ctl_conn {
 	struct bufferevent *bev;
 	struct event *ev_timer;
 	char source[HUB_ADDR_MAX];
+	char ip[HUB_ADDR_MAX];		/* source without the port */
 	char session[33];		/* hex id of this connection, for audit */
 	struct tls_peer peer;
 	int authed;			/* TLS handshake done, peer checked */

@@ -260,6 +260,33 @@ audit_has "auth.failure.*relay: too many relay connections from this address" \
 audit_has "session.close.*\"session\":\"$SID\".*not paired before its tokens expired" \
     "unused stream closed in the audit log"
 
+# --- strangers on the control port -------------------------------------------------------
+# A connection that says nothing is dropped after 5 s (not dead_after, 30 s),
+# and one address may hold at most 8 connections that have not said HELLO.
+count_audit() {
+	"$RSGATE" audit export --db hub-audit.db --format jsonl | grep -c -- "$1"
+}
+n0=$(count_audit 'TLS handshake not finished in time')
+sleep 9 | "$TCP" -t 20 127.0.0.1 "$CP" >/dev/null 2>&1 &
+SIL=$!
+sleep 6.5
+n1=$(count_audit 'TLS handshake not finished in time')
+if [ "$n1" -gt "$n0" ]; then ok; else
+	fail "a silent control connection was not dropped within 6.5 s"; fi
+wait "$SIL"
+i=0
+HOLD=""
+while [ $i -lt 9 ]; do
+	sleep 3 | "$TCP" -t 20 127.0.0.1 "$CP" >/dev/null 2>&1 &
+	HOLD="$HOLD $!"
+	i=$((i + 1))
+done
+sleep 1
+n=$(count_audit 'too many connections from this address before HELLO')
+if [ "$n" -eq 1 ]; then ok; else
+	fail "9 pending control connections from one address: $n refusals, want 1"; fi
+for p in $HOLD; do wait "$p"; done
+
 # --- revocation while running ----------------------------------------------------------
 api GET /v1/devices "" rev
 expect_grep api.code '^200$' "before revocation: 200"
