@@ -9,7 +9,8 @@
 # the AP's reason); the relay refusing garbage, guessed, reused and expired
 # tokens, unpaired connections and too many from one address. Each refusal
 # must be in the hub's audit log (R33, R34), which verifies at the end.
-# Not covered: an expired certificate (`rsgate pki issue` cannot backdate).
+# An expired certificate comes from tests/integration/mkcert (rsgate pki
+# issue rightly cannot backdate).
 . "$RSG_SRC/tests/integration/lib.sh"
 
 HUB=$RSG_BUILD/rsgate-hub
@@ -25,6 +26,7 @@ cd "$T" || exit 1
 "$RSGATE" pki issue --dir ca --role engineer --name "Rev Oked" --out rev >/dev/null &&
 "$RSGATE" pki issue --dir ca2 --role engineer --name "Hanako Sato" --out foreign >/dev/null &&
 "$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
+"$RSG_BUILD/mkcert" ca engineer "Hanako Sato" expired 30 10 &&
 "$RSGATE" pki issue --dir ca2 --role ap --name ap1 --out ap1foreign >/dev/null ||
     { fail "test PKI"; finish; }
 
@@ -121,6 +123,8 @@ api GET /v1/devices "" ap1
 if [ "$CURLRC" -ne 0 ]; then ok; else fail "ap certificate accepted on the API"; fi
 api GET /v1/devices "" eng --tls-max 1.2
 if [ "$CURLRC" -ne 0 ]; then ok; else fail "TLS 1.2 accepted"; fi
+api GET /v1/devices "" expired
+if [ "$CURLRC" -ne 0 ]; then ok; else fail "expired certificate accepted"; fi
 printf 'GET / HTTP/1.0\r\n\r\n' | "$TCP" -t 5 127.0.0.1 "$API" >plain.out 2>&1
 expect_no_grep plain.out 'HTTP/1' "plaintext on the API gets no HTTP answer"
 sleep 0.3
@@ -130,6 +134,8 @@ audit_has 'auth.failure.*api listener: peer certificate not valid for this role'
     "wrong role audited"
 audit_has 'auth.failure.*api listener: peer does not speak TLS 1.3' \
     "TLS 1.2 audited"
+audit_has 'auth.failure.*api listener: peer certificate expired' \
+    "expired certificate audited"
 audit_has 'auth.failure.*api listener: peer does not speak TLS \(plaintext' \
     "plaintext on the API audited"
 
