@@ -22,6 +22,29 @@ cli_pki_dir(const struct cmd_entry *self, const char *opt)
 }
 
 int
+cli_pki_trust_paths(const struct cmd_entry *self, const char *dir,
+    const char *ca, const char *crl, int required, char *cpath, char *lpath,
+    const char **cap, const char **crlp)
+{
+	if (dir != NULL && (ca != NULL || crl != NULL))
+		return cli_usage_error(self, "give --dir or --ca, not both");
+	if (crl != NULL && ca == NULL)
+		return cli_usage_error(self, "--crl needs --ca");
+	if (ca == NULL && dir == NULL && required &&
+	    (dir = cli_pki_dir(self, NULL)) == NULL)
+		return EXIT_USAGE;
+	if (dir != NULL) {
+		snprintf(cpath, 4096, "%s/ca.crt", dir);
+		snprintf(lpath, 4096, "%s/crl.pem", dir);
+		ca = cpath;
+		crl = lpath;
+	}
+	*cap = ca;
+	*crlp = crl;
+	return EXIT_OK;
+}
+
+int
 cli_pki_days(const struct cmd_entry *self, const char *s, unsigned max,
     unsigned *out)
 {

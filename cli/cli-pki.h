@@ -17,6 +17,16 @@
  * usage error (the caller returns EXIT_USAGE).
  */
 const char *cli_pki_dir(const struct cmd_entry *self, const char *opt);
+/*
+ * Where to find the trust for --dir DIR | --ca FILE [--crl FILE]: refuses
+ * both at once and --crl without --ca (usage error, returns EXIT_USAGE).
+ * --dir means DIR/ca.crt and DIR/crl.pem, built in cpath and lpath (4096
+ * bytes each). With neither option, required falls back to the pki_dir
+ * config key (else a usage error); otherwise *cap stays NULL: no trust.
+ */
+int cli_pki_trust_paths(const struct cmd_entry *self, const char *dir,
+    const char *ca, const char *crl, int required, char *cpath, char *lpath,
+    const char **cap, const char **crlp);
 /* Parse --days within [1, max]; prints a usage error and returns -1. */
 int cli_pki_days(const struct cmd_entry *self, const char *s, unsigned max,
     unsigned *out);

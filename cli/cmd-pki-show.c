@@ -10,24 +10,6 @@
 
 #include "cli-pki.h"
 
-/* Trust from --dir (DIR/ca.crt, DIR/crl.pem) or --ca [--crl]. */
-static int
-show_trust(const struct cmd_entry *self, const char *dir, const char *ca,
-    const char *crl, struct pki_trust **out)
-{
-	char err[512], cpath[4096], lpath[4096];
-
-	if (dir != NULL) {
-		snprintf(cpath, sizeof(cpath), "%s/ca.crt", dir);
-		snprintf(lpath, sizeof(lpath), "%s/crl.pem", dir);
-		ca = cpath;
-		crl = lpath;
-	}
-	if (pki_trust_load(ca, crl, out, err, sizeof(err)) != 0)
-		return cli_fail(self, "%s", err);
-	return EXIT_OK;
-}
-
 static int
 cmd_pki_show_exec(const struct cmd_entry *self, int argc, char **argv)
 {
@@ -42,7 +24,7 @@ cmd_pki_show_exec(const struct cmd_entry *self, int argc, char **argv)
 	struct pki_trust *trust = NULL;
 	struct x509_st *cert = NULL;
 	struct stack_st_X509 *chain = NULL;
-	char detail[512];
+	char detail[512], cpath[4096], lpath[4096];
 	unsigned roles;
 	int c, ex = EXIT_OK, r;
 
@@ -65,19 +47,20 @@ cmd_pki_show_exec(const struct cmd_entry *self, int argc, char **argv)
 		return cli_usage_error(self, "give exactly one certificate "
 		    "FILE");
 	path = argv[optind];
-	if (dir != NULL && (ca != NULL || crl != NULL))
-		return cli_usage_error(self, "give --dir or --ca, not both");
-	if (crl != NULL && ca == NULL)
-		return cli_usage_error(self, "--crl needs --ca");
+	if ((ex = cli_pki_trust_paths(self, dir, ca, crl, 0, cpath, lpath,
+	    &ca, &crl)) != EXIT_OK)
+		return ex;
 
 	if ((r = pki_cert_load_chain(path, &cert, &chain)) != 0)
 		return cli_fail(self, "%s: %s", path,
 		    r == RSG_ERR_NOT_FOUND ? "no such file" :
 		    r == RSG_ERR_FORMAT ? "not a PEM certificate" :
 		    rsg_strerror(r));
-	if ((dir != NULL || ca != NULL) &&
-	    (ex = show_trust(self, dir, ca, crl, &trust)) != EXIT_OK)
+	if (ca != NULL && pki_trust_load(ca, crl, &trust, detail,
+	    sizeof(detail)) != 0) {
+		ex = cli_fail(self, "%s", detail);
 		goto out;
+	}
 	if (cli_pki_print_cert(stdout, cert) != 0) {
 		ex = cli_fail(self, "%s: cannot decode the certificate", path);
 		goto out;

@@ -58,18 +58,9 @@ cmd_pki_verify_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (pki_roles_parse(role_s, &roles) != 0)
 		return cli_usage_error(self, "--role: '%s' is not a list of "
 		    "hub, ap, engineer, admin", role_s);
-	if (dir != NULL && (ca != NULL || crl != NULL))
-		return cli_usage_error(self, "give --dir or --ca, not both");
-	if (crl != NULL && ca == NULL)
-		return cli_usage_error(self, "--crl needs --ca");
-	if (ca == NULL) {
-		if ((dir = cli_pki_dir(self, dir)) == NULL)
-			return EXIT_USAGE;
-		snprintf(cpath, sizeof(cpath), "%s/ca.crt", dir);
-		snprintf(lpath, sizeof(lpath), "%s/crl.pem", dir);
-		ca = cpath;
-		crl = lpath;
-	}
+	if ((ex = cli_pki_trust_paths(self, dir, ca, crl, 1, cpath, lpath,
+	    &ca, &crl)) != EXIT_OK)
+		return ex;
 
 	if ((r = pki_cert_load_chain(path, &cert, &chain)) != 0)
 		return cli_fail(self, "%s: %s", path,
