@@ -183,6 +183,38 @@ pair_free(struct pair *p)
 	close(p->fd[1]);
 }
 
+/*
+ * A client that our tls module would never build: plain OpenSSL with the
+ * certificate `who` and at most TLS version max, facing server context sc.
+ */
+static void
+raw_pair_new(struct fx *f, struct pair *p, SSL_CTX **rawp, const char *who,
+    int max, struct tls_ctx *sc)
+{
+	char cert[4096], key[4096];
+	SSL_CTX *raw;
+
+	snprintf(cert, sizeof(cert), "%s/%s.crt", f->tmp, who);
+	snprintf(key, sizeof(key), "%s/%s.key", f->tmp, who);
+	assert_non_null(raw = SSL_CTX_new(TLS_client_method()));
+	if (max != 0)
+		SSL_CTX_set_max_proto_version(raw, max);
+	assert_int_equal(SSL_CTX_use_certificate_file(raw, cert,
+	    SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(raw, key,
+	    SSL_FILETYPE_PEM), 1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
+	fcntl(p->fd[0], F_SETFL, O_NONBLOCK);
+	fcntl(p->fd[1], F_SETFL, O_NONBLOCK);
+	p->c = SSL_new(raw);
+	p->s = tls_ssl_new(sc);
+	SSL_set_fd(p->c, p->fd[0]);
+	SSL_set_fd(p->s, p->fd[1]);
+	SSL_set_connect_state(p->c);
+	SSL_set_accept_state(p->s);
+	*rawp = raw;
+}
+
 /* The server side's verdict on a client certificate. */
 static void
 expect_client_refused(struct fx *f, const char *who, const char *reason)
@@ -263,21 +295,8 @@ test_other_ca(void **state)
 	struct pair p;
 	char why[256];
 
-	/* Eve's client, built by hand: trusts CA A, presents CA B's cert. */
-	assert_non_null(raw = SSL_CTX_new(TLS_client_method()));
-	assert_int_equal(SSL_CTX_use_certificate_file(raw,
-	    tmppath(f->tmp, "eve.crt"), SSL_FILETYPE_PEM), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey_file(raw,
-	    tmppath(f->tmp, "eve.key"), SSL_FILETYPE_PEM), 1);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.fd), 0);
-	fcntl(p.fd[0], F_SETFL, O_NONBLOCK);
-	fcntl(p.fd[1], F_SETFL, O_NONBLOCK);
-	p.c = SSL_new(raw);
-	p.s = tls_ssl_new(sc);
-	SSL_set_fd(p.c, p.fd[0]);
-	SSL_set_fd(p.s, p.fd[1]);
-	SSL_set_connect_state(p.c);
-	SSL_set_accept_state(p.s);
+	/* Eve's client, built by hand, presents CA B's certificate. */
+	raw_pair_new(f, &p, &raw, "eve", 0, sc);
 	assert_false(handshake(p.c, p.s));
 	tls_error_reason(p.s, why, sizeof(why));
 	assert_non_null(strstr(why, "not issued by a trusted CA"));
@@ -315,21 +334,7 @@ test_tls12_refused(void **state)
 	struct pair p;
 	char why[256];
 
-	assert_non_null(raw = SSL_CTX_new(TLS_client_method()));
-	SSL_CTX_set_max_proto_version(raw, TLS1_2_VERSION);
-	assert_int_equal(SSL_CTX_use_certificate_file(raw,
-	    tmppath(f->tmp, "alice.crt"), SSL_FILETYPE_PEM), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey_file(raw,
-	    tmppath(f->tmp, "alice.key"), SSL_FILETYPE_PEM), 1);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.fd), 0);
-	fcntl(p.fd[0], F_SETFL, O_NONBLOCK);
-	fcntl(p.fd[1], F_SETFL, O_NONBLOCK);
-	p.c = SSL_new(raw);
-	p.s = tls_ssl_new(sc);
-	SSL_set_fd(p.c, p.fd[0]);
-	SSL_set_fd(p.s, p.fd[1]);
-	SSL_set_connect_state(p.c);
-	SSL_set_accept_state(p.s);
+	raw_pair_new(f, &p, &raw, "alice", TLS1_2_VERSION, sc);
 	assert_false(handshake(p.c, p.s));
 	tls_error_reason(p.s, why, sizeof(why));
 	if (strstr(why, "TLS 1.3") == NULL)
