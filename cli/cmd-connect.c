@@ -173,7 +173,7 @@ dial(const char *hostport, char *err, size_t errlen)
 	char host[256], ps[8];
 	socklen_t sl = sizeof(int);
 	uint16_t port;
-	int fd = -1, e = 0, one = 1;
+	int fd = -1, e = 0;
 
 	if (ctl_hostport_split(hostport, host, sizeof(host), &port) != 0) {
 		snprintf(err, errlen, "the hub named a bad relay address");
@@ -213,7 +213,7 @@ dial(const char *hostport, char *err, size_t errlen)
 		snprintf(err, errlen, "relay %s unreachable: %s", hostport,
 		    strerror(errno));
 	else
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		net_nodelay(fd);
 	freeaddrinfo(res);
 	return fd;
 }
@@ -306,12 +306,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct connect *c = arg;
 	struct cstream *s;
-	int one = 1;
 
 	(void)l;
 	(void)sa;
 	(void)salen;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_nodelay(fd);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		close(fd);
 		return;

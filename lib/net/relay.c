@@ -553,7 +553,7 @@ stream_pair(struct relay_stream *st)
 {
 	struct relay *r = st->r;
 	struct relay_conn *c;
-	int i, one = 1;
+	int i;
 
 	for (i = 0; i < RELAY_SIDES; i++) {
 		c = st->waiting[i];
@@ -562,8 +562,7 @@ stream_pair(struct relay_stream *st)
 		st->waiting[i] = NULL;
 		c->st = NULL;
 		conn_free(c, 1);
-		(void)setsockopt(st->fd[i], IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
+		net_nodelay(st->fd[i]);
 	}
 	st->paired = 1;
 	st->paired_ms = time_mono_ms();
