@@ -231,8 +231,10 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	}
 	for (i = 0; i < ap->nroutes; i++) {
 		plen = strlen(ap->routes[i].prefix);
+		/* "/v1/x" matches /v1/x and /v1/x/...; "/v1/x/" what follows. */
 		if (strncmp(path, ap->routes[i].prefix, plen) != 0 ||
-		    (path[plen] != '\0' && path[plen] != '/'))
+		    (path[plen] != '\0' && path[plen] != '/' &&
+		    ap->routes[i].prefix[plen - 1] != '/'))
 			continue;
 		path_known = 1;
 		if (strcmp(method, ap->routes[i].method) != 0)

@@ -79,6 +79,7 @@ ctl_lost(struct ap *ap, const char *reason)
 	ERR_clear_error();
 	ap->ctl_up = 0;
 	ap->hello_done = 0;
+	ap_ticket_disconnected(ap);
 	evtimer_del(ap->ev_ping);
 	if (ap->stopping)
 		return;
@@ -224,7 +225,8 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 		 */
 		printf("connected to hub %s\n", ap->hub);
 		fflush(stdout);
-		return 0;
+		ap_ticket_connected(ap);
+		return ap->ctl == NULL ? -1 : 0;
 	case CTL_PING:
 		memset(&reply, 0, sizeof(reply));
 		reply.type = CTL_PONG;
@@ -242,6 +244,12 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 		return -1;
 	case CTL_STREAM_OPEN:
 		ap_stream_open(ap, m);
+		return ap->ctl == NULL ? -1 : 0;
+	case CTL_TICKET:
+		ap_ticket_message(ap, m);
+		return ap->ctl == NULL ? -1 : 0;
+	case CTL_ACK:
+		ap_ticket_ack(ap, m);
 		return ap->ctl == NULL ? -1 : 0;
 	case CTL_STREAM_CLOSE:
 		snprintf(reason, sizeof(reason), "closed by the hub: %s",

@@ -68,6 +68,7 @@ struct ap_stream {
 	int64_t not_after_ms;		/* wall clock; 0: no ticket */
 	uint64_t seen_bytes;		/* up + down at the last tick */
 	int64_t active_ms;		/* monotonic ms of the last byte */
+	int64_t idle_s;			/* 0: no idle rule */
 };
 
 static void
@@ -174,9 +175,12 @@ bridge_done(struct bridge *br, int clean, const char *reason, void *arg)
 static void
 max_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct ap_stream *st = arg;
+
 	(void)fd;
 	(void)what;
-	stream_end(arg, 0, "policy time limit");
+	stream_end(st, 0, st->not_after_ms > 0 ? "the grant's window ended" :
+	    "policy time limit");
 }
 
 static void
@@ -467,7 +471,19 @@ ap_stream_open(struct ap *ap, const struct ctl_msg *m)
 	}
 	if (dev != NULL && dev->site[0] != '\0')
 		st->site = dev->site;
-	if (code == 0) {
+	if (code == 0 && so->ticket[0] != '\0') {
+		/* Under a ticket: only its grant decides (R20-R22). */
+		if (ap_ticket_stream_check(ap, so->ticket, so->engineer_cn,
+		    so->device, so->service, &st->not_after_ms, &st->idle_s,
+		    &code, reason, sizeof(reason)) == 0) {
+			int64_t left = st->not_after_ms - time_now_ms();
+
+			code = 0;
+			st->max_secs = left > 0 ? (uint64_t)(left + 999) / 1000 :
+			    1;
+		} else if (code == 0)
+			code = CTL_E_DENIED;
+	} else if (code == 0) {
 		memset(&req, 0, sizeof(req));
 		memset(&dec, 0, sizeof(dec));
 		req.engineer_cn = so->engineer_cn;
@@ -493,9 +509,10 @@ ap_stream_open(struct ap *ap, const struct ctl_msg *m)
 		stream_free(st);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "allowed by the standing policy "
-	    "(rule %zu, max %llus): %s", dec.rule + 1,
-	    (unsigned long long)st->max_secs, dec.reason);
+	if (so->ticket[0] == '\0')
+		snprintf(reason, sizeof(reason), "allowed by the standing "
+		    "policy (rule %zu, max %llus): %s", dec.rule + 1,
+		    (unsigned long long)st->max_secs, dec.reason);
 	/* Log first, then act: no audit record, no stream. */
 	if (stream_audit(st, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_SUCCESS,
 	    reason, st->svc->target) != 0) {
@@ -591,4 +608,36 @@ ap_stream_list(struct ap *ap)
 		}
 	}
 	return a;
+}
+
+void
+ap_stream_tick(struct ap *ap)
+{
+	struct ap_stream *st, *next;
+	uint64_t up, down;
+	int64_t mono = time_mono_ms(), now = time_now_ms();
+	char why[128];
+
+	for (st = TAILQ_FIRST(&ap->streams); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (st->not_after_ms == 0)
+			continue;	/* standing policy: its max rules */
+		if (now >= st->not_after_ms) {
+			stream_end(st, 0, "the grant's window ended");
+			continue;
+		}
+		if (st->state != ST_OPEN || st->br == NULL || st->idle_s <= 0)
+			continue;
+		bridge_counts(st->br, &up, &down);
+		if (up + down != st->seen_bytes) {
+			st->seen_bytes = up + down;
+			st->active_ms = mono;
+			continue;
+		}
+		if (mono - st->active_ms >= st->idle_s * 1000) {
+			snprintf(why, sizeof(why), "idle timeout: no data for "
+			    "%llds", (long long)st->idle_s);
+			stream_end(st, 0, why);
+		}
+	}
 }

@@ -367,7 +367,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-ap: cannot set up the event loop\n");
 		goto out;
 	}
-	if (ap_admin_start(&ap, err, sizeof(err)) != 0) {
+	if (ap_ticket_start(&ap, err, sizeof(err)) != 0 ||
+	    ap_admin_start(&ap, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
@@ -387,6 +388,7 @@ main(int argc, char **argv)
 		ap_ctl_stop(&ap);
 		ap_admin_stop(&ap);
 	}
+	ap_ticket_stop(&ap);
 	if (ap.audit != NULL && audit_close(ap.audit) != 0) {
 		fprintf(stderr, "rsgate-ap: audit log: final checkpoint "
 		    "failed\n");

@@ -168,6 +168,16 @@ void ap_ticket_disconnected(struct ap *ap);
 /* CTL_TICKET and CTL_ACK from the hub. */
 void ap_ticket_message(struct ap *ap, const struct ctl_msg *m);
 void ap_ticket_ack(struct ap *ap, const struct ctl_msg *m);
+/*
+ * May a stream under ticket open now for engineer to device/service (the
+ * service name is the capability name)? 0 with the grant's end and the
+ * idle limit (and the ticket activated), or RSG_ERR_PERM with a CTL_E_*
+ * code and reason. Fails closed.
+ */
+int ap_ticket_stream_check(struct ap *ap, const char *ticket,
+    const char *engineer, const char *device, const char *service,
+    int64_t *not_after_ms, int64_t *idle_s, uint32_t *code, char *reason,
+    size_t rlen);
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);

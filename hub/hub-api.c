@@ -82,6 +82,19 @@ reply_error(struct evhttp_request *req, int code, const char *error,
 	reply_json(req, code, o);
 }
 
+void
+hub_api_reply(struct evhttp_request *req, int code, json_t *obj)
+{
+	reply_json(req, code, obj);
+}
+
+void
+hub_api_error(struct evhttp_request *req, int code, const char *error,
+    const char *reason)
+{
+	reply_error(req, code, error, reason);
+}
+
 /* A JSON string member: present, 1..CTL_NAME_MAX bytes, no control bytes. */
 static int
 json_name(json_t *o, const char *key, int required, char *out, size_t outlen)
@@ -267,6 +280,7 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 		return;
 	}
 	st->opened = 1;
+	hub_ticket_stream_opened(h, st->ticket, st->engineer);
 	hex_encode(p->token, CTL_TOKEN_LEN, tokhex);
 	o = json_object();
 	jap = json_object();
@@ -310,6 +324,7 @@ api_streams(struct hub *h, struct evhttp_request *req,
 	struct hub_ap *ap;
 	struct ctl_msg m;
 	uint8_t tok_ap[CTL_TOKEN_LEN];
+	char why_buf[600];
 	const char *why = NULL;
 	size_t len = evbuffer_get_length(in);
 	int r;
@@ -331,6 +346,16 @@ api_streams(struct hub *h, struct evhttp_request *req,
 		    "unknown service");
 		reply_error(req, 404, r == RSG_ERR_NOT_FOUND ?
 		    "unknown device" : "unknown service", NULL);
+		return;
+	}
+	/* Under a ticket, the hub checks the grant too (the AP decides). */
+	if (sr.ticket[0] != '\0' && hub_ticket_stream_check(h, sr.ticket,
+	    peer->cn, ap->name, sr.device, sr.service, why_buf,
+	    sizeof(why_buf)) != 0) {
+		(void)hub_audit(h, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_DENIED,
+		    peer->cn, "engineer", NULL, sr.device, NULL, sr.service,
+		    sr.ticket, source, why_buf);
+		reply_error(req, 403, "refused by the hub", why_buf);
 		return;
 	}
 	if (ap->conn == NULL || !ap->conn->hello_done || ap->conn->closing) {
@@ -433,6 +458,16 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			snprintf(source, sizeof(source), "%s", addr);
 	}
 	/* Fail closed: no TLS, or no engineer's certificate, no service. */
+	if (ssl != NULL && tls_peer_get(ssl, PKI_ROLE_ENGINEER, &peer) != 0 &&
+	    tls_peer_get(ssl, PKI_ROLE_ADMIN, &peer) == 0) {
+		/* An administrator manages engineers, and nothing else. */
+		if (path != NULL && strncmp(path, "/v1/engineers/", 14) == 0)
+			hub_api_engineers(h, req, path, &peer, source);
+		else
+			reply_error(req, 403, "administrators may only "
+			    "manage engineers", NULL);
+		return;
+	}
 	if (ssl == NULL || tls_peer_get(ssl, PKI_ROLE_ENGINEER, &peer) != 0) {
 		reply_error(req, 403, "certificate not accepted", NULL);
 		return;
@@ -446,6 +481,21 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		    peer.cn, "engineer", NULL, NULL, NULL, NULL,
 		    peer.fingerprint, source, why);
 		reply_error(req, 403, "engineer not active", NULL);
+		return;
+	}
+	if (hub_engineer_deactivated(h, peer.cn)) {
+		log_info("refused engineer \"%s\" from %s: deactivated",
+		    peer.cn, source);
+		(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_DENIED,
+		    peer.cn, "engineer", NULL, NULL, NULL, NULL,
+		    peer.fingerprint, source, "api: engineer deactivated by "
+		    "an administrator");
+		reply_error(req, 403, "engineer deactivated", NULL);
+		return;
+	}
+	if (path != NULL && (strcmp(path, "/v1/tickets") == 0 ||
+	    strncmp(path, "/v1/tickets/", 12) == 0)) {
+		hub_api_tickets(h, req, path, &peer, source);
 		return;
 	}
 	if (path != NULL && strcmp(path, "/v1/devices") == 0) {

@@ -140,8 +140,10 @@ ctl_close(struct ctl_conn *c, const char *reason)
 		    ap->name, "ap", c->session, NULL, ap->hello != NULL ?
 		    ap->hello->u.hello.site : NULL, "control-channel", NULL,
 		    c->source, reason);
-		if (ap->conn == c)
+		if (ap->conn == c) {
 			ap->conn = NULL;
+			hub_ticket_ap_down(h, ap);
+		}
 		c->ap = NULL;
 	}
 	for (p = TAILQ_FIRST(&h->pending); p != NULL; p = np) {
@@ -218,6 +220,11 @@ ctl_hello(struct ctl_conn *c, struct ctl_msg *m)
 		snprintf(ap->name, sizeof(ap->name), "%s", he->ap_name);
 		TAILQ_INSERT_TAIL(&h->aps, ap, entry);
 	}
+	if (hub_ticket_ap_new(h, ap) != 0) {
+		ctl_msg_free(m);
+		ctl_fail(c, 0, CTL_E_INTERNAL, "out of memory");
+		return;
+	}
 	if (ap->conn != NULL && ap->conn != c)
 		ctl_close(ap->conn, "replaced by a new connection of the same "
 		    "access point");
@@ -242,7 +249,8 @@ ctl_hello(struct ctl_conn *c, struct ctl_msg *m)
 	ack.id = m->id;
 	ack.u.hello_ack.hub_name = (char *)h->name;
 	ack.u.hello_ack.heartbeat_s = (uint32_t)h->heartbeat_s;
-	(void)hub_ctl_send(c, &ack);
+	if (hub_ctl_send(c, &ack) == 0)
+		hub_ticket_ap_up(h, ap);
 }
 
 static struct hub_pending *
@@ -302,6 +310,12 @@ ctl_dispatch(struct ctl_conn *c, struct ctl_msg *m)
 		    m->u.stream_open_err.stream_id)) != NULL)
 			hub_api_answer(p, 403, m->u.stream_open_err.code,
 			    m->u.stream_open_err.reason);
+		break;
+	case CTL_DECISION:
+		hub_ticket_decision(c, m);
+		break;
+	case CTL_ACK:
+		hub_ticket_ack(c, m);
 		break;
 	case CTL_STREAM_CLOSE:
 		hex_encode(m->u.stream_close.stream_id, CTL_STREAM_ID_LEN,

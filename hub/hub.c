@@ -409,6 +409,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		log_error("audit checkpoint failed: %s", rsg_strerror(r));
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
+	hub_ticket_tick(h);
 }
 
 static void
@@ -475,7 +476,8 @@ tls_start(struct hub *h, char *err, size_t errlen)
 	tc.key = config_get_string(h->cfg, "key");
 	tc.ca = config_get_string(h->cfg, "ca");
 	tc.crl = config_get_string(h->cfg, "crl");
-	tc.peer_roles = PKI_ROLE_ENGINEER;
+	/* Engineers, and administrators (who manage engineers only). */
+	tc.peer_roles = PKI_ROLE_ENGINEER | PKI_ROLE_ADMIN;
 	if ((r = tls_ctx_new(&tc, &h->api_tls, err, errlen)) != 0)
 		return r;
 	tc.peer_roles = PKI_ROLE_AP;
@@ -540,6 +542,7 @@ hub_stop(struct hub *h)
 			hub_stream_free(h, st);
 	}
 	relay_free(h->relay);
+	hub_ticket_stop(h);
 	if (h->relay_lis != NULL)
 		evconnlistener_free(h->relay_lis);
 	while ((ap = TAILQ_FIRST(&h->aps)) != NULL) {
@@ -654,7 +657,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (audit_start(h, err, sizeof(err)) != 0 ||
-	    tls_start(h, err, sizeof(err)) != 0) {
+	    tls_start(h, err, sizeof(err)) != 0 ||
+	    hub_ticket_start(h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-hub: %s\n", err);
 		goto out;
 	}

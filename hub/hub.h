@@ -16,6 +16,10 @@
 #include "rsgate/tls.h"
 
 struct evhttp_request;
+struct json_t;
+struct outbox;
+struct pki_trust;
+struct store;
 
 #define HUB_ADDR_MAX 64			/* "[v6]:port" of a peer */
 #define HUB_CTL_CONNS_MAX 4096		/* control connections at once */
@@ -42,6 +46,7 @@ struct hub_ap {
 	char fingerprint[65];
 	struct ctl_msg *hello;		/* its last inventory */
 	struct ctl_conn *conn;		/* NULL while not connected */
+	struct outbox *outbox;		/* workflow messages to it */
 };
 
 /* One control connection, before and after HELLO. */
@@ -113,6 +118,8 @@ struct hub {
 	struct event *ev_tick, *ev_term, *ev_int;
 	const char *crl;
 	unsigned tick_count;
+	struct store *store;		/* tickets etc.: the audit_db file */
+	struct pki_trust *trust;	/* checks the APs' grants */
 };
 
 /* Audit one record; fields may be NULL. Logs and returns an error code. */
@@ -151,5 +158,39 @@ void hub_api_shutdown(struct hub *h);
 /* The AP answered STREAM_OPEN (OK: err NULL) or went away. */
 void hub_api_answer(struct hub_pending *p, int status, uint32_t code,
     const char *reason);
+
+/* Answer req with obj (consumed) as JSON, or with an error object. */
+void hub_api_reply(struct evhttp_request *req, int code, struct json_t *obj);
+void hub_api_error(struct evhttp_request *req, int code, const char *error,
+    const char *reason);
+
+/* hub-ticket.c: tickets, grants, engineer deactivation. */
+int hub_ticket_start(struct hub *h, char *err, size_t errlen);
+void hub_ticket_stop(struct hub *h);
+/* The outbox toward an access point (NULL if the hub never met it). */
+struct outbox *hub_outbox(struct hub *h, const char *ap_name);
+/* A new access point entry, its control channel up, and down. */
+int hub_ticket_ap_new(struct hub *h, struct hub_ap *ap);
+void hub_ticket_ap_up(struct hub *h, struct hub_ap *ap);
+void hub_ticket_ap_down(struct hub *h, struct hub_ap *ap);
+/* CTL_DECISION (answered with CTL_ACK) and CTL_ACK from an AP. */
+void hub_ticket_decision(struct ctl_conn *c, const struct ctl_msg *m);
+void hub_ticket_ack(struct ctl_conn *c, const struct ctl_msg *m);
+/* Every second: end the tickets whose window is over. */
+void hub_ticket_tick(struct hub *h);
+/* May engineer open device/service at ap under ticket? 0, or why. */
+int hub_ticket_stream_check(struct hub *h, const char *ticket,
+    const char *engineer, const char *ap, const char *device,
+    const char *service, char *why, size_t whylen);
+/* A stream under ticket opened: approved -> active. */
+void hub_ticket_stream_opened(struct hub *h, const char *ticket,
+    const char *engineer);
+/* Whether an administrator deactivated the engineer (fails closed). */
+int hub_engineer_deactivated(struct hub *h, const char *cn);
+/* /v1/tickets[...] for engineers and /v1/engineers/... for admins. */
+void hub_api_tickets(struct hub *h, struct evhttp_request *req,
+    const char *path, const struct tls_peer *peer, const char *source);
+void hub_api_engineers(struct hub *h, struct evhttp_request *req,
+    const char *path, const struct tls_peer *peer, const char *source);
 
 #endif /* RSGATE_HUB_H */
