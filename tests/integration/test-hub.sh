@@ -199,7 +199,12 @@ api POST /v1/streams '{"device":"ct-01","service":"remote-shell"}'
 expect_grep api.code '^403$' "AP refused: 403"
 expect_grep api.body '"error":"refused by the access point","reason":"outside the allowed hours"' \
     "AP refused: its reason"
+# A ticket the hub does not know never reaches the AP (issue 4).
 api POST /v1/streams '{"device":"ct-01","service":"remote-shell","ticket":"T-1"}'
+expect_grep api.code '^403$' "unknown ticket: 403 at the hub"
+expect_grep api.body '"error":"refused by the hub","reason":"no such ticket: T-1"' \
+    "unknown ticket: the hub's reason"
+api POST /v1/streams '{"device":"ct-01","service":"remote-shell"}'
 expect_grep api.code '^201$' "AP accepted: 201"
 expect_grep api.body "\"relay\":\"127.0.0.1:$RP\"" "201: relay address"
 expect_grep api.body '"stream_id":"[0-9a-f]{32}","token":"[0-9a-f]{64}"' \
