@@ -196,6 +196,20 @@ expect_grep ap.out 'ticket T-100: "Hanako Sato" requests ct-01 \(remote-shell\)'
 expect_exit 0 "ap pending" -- $APC pending -c ap.conf
 expect_grep "$T/out" '^T-100 +requested +ct-01 +Hanako Sato' "ap pending lists T-100"
 expect_exit 2 "ap pending without a socket" -- $APC pending
+# Peer credentials: a user who is not root, the AP's user or in admin_users
+# is refused and audited even when the socket's mode would let them in.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 711 "$T"
+	chmod 666 ap.sock
+	expect_exit 1 "a stranger on the admin socket" -- setpriv --reuid=65534 \
+	    --regid=65534 --clear-groups $APC pending --socket "$T/ap.sock"
+	expect_grep "$T/err" 'not allowed' "stranger refused by peer credentials"
+	chmod 660 ap.sock
+	chmod 700 "$T"
+	wait_line ap.err 'admin socket: .*uid 65534' 30
+	expect_grep ap.err 'is not root, the access point.s user or in admin_users' \
+	    "the refusal is logged"
+fi
 
 # --- no approval yet: refused -------------------------------------------------------
 try_stream noappr 'refused by the hub.*T-100 is requested' "no approval: refused" \
@@ -377,6 +391,10 @@ for ev in ticket.request ticket.approve ticket.deny ticket.close ticket.expire t
 done
 expect_grep hub.jsonl '"engineer.deactivate".*"user":"Admin Yamada"' "hub audits the deactivation with who"
 expect_grep ap.jsonl '"ticket.approve".*"approval":"T-100"' "AP audits the approval"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	expect_grep ap.jsonl '"admin.action","outcome":"denied".*"source":"admin_socket"' \
+	    "the stranger is audited"
+fi
 cleanup_procs
 PIDS=""
 expect_exit 0 "hub audit log verifies" -- "$RSGATE" audit verify --db hub-audit.db
