@@ -377,6 +377,19 @@ expect_exit 0 "the hospital confirms T-600" -- $APC approve T-600 -c ap.conf
 expect_exit 0 "ap pending after confirmation" -- $APC pending -c ap.conf
 expect_no_grep "$T/out" 'T-600' "confirmed: no longer pending"
 
+# --- view-phi needs an approval that names the purpose (R29) -------------------------------------------------------
+expect_exit 0 "request T-700 (view-phi)" -- $SATO request --ticket T-700 --device ct-01 \
+    --capabilities view-phi --duration 10m --reason "image artefacts" \
+    --purpose "check reconstruction of one study"
+wait_line ap.out 'T-700.*waiting for approval' 50
+expect_exit 1 "view-phi approved without a purpose" -- $APC approve T-700 -c ap.conf
+expect_grep "$T/err" 'purpose' "R29: the approval must name the purpose"
+expect_exit 0 "view-phi approved with a purpose" -- $APC approve T-700 -c ap.conf \
+    --purpose "reconstruction check, study 4711 only"
+wait_state T-700 approved && ok || fail "T-700 not approved at the hub"
+expect_grep state.json '"purpose": "reconstruction check, study 4711 only"' \
+    "the approved purpose reaches the hub in the grant"
+
 # --- the record ------------------------------------------------------------------------------------------------------
 expect_exit 0 "tickets --state terminated" -- $SATO tickets --state terminated
 expect_grep "$T/out" '^T-100 +terminated' "tickets lists by state"
