@@ -1099,6 +1099,21 @@ hub_ticket_start(struct hub *h, char *err, size_t errlen)
 }
 
 void
+hub_ticket_trust_reload(struct hub *h)
+{
+	struct pki_trust *t = NULL;
+	char err[256];
+
+	if (pki_trust_load(config_get_string(h->cfg, "ca"),
+	    config_get_string(h->cfg, "crl"), &t, err, sizeof(err)) != 0) {
+		log_error("grants: cannot reload the CA and CRL: %s", err);
+		return;
+	}
+	pki_trust_free(h->trust);
+	h->trust = t;
+}
+
+void
 hub_ticket_stop(struct hub *h)
 {
 	struct hub_ap *ap;

@@ -393,8 +393,10 @@ crl_check(struct hub *h)
 		log_error("cannot reload the CRL %s: %s", h->crl, err);
 		return;
 	}
-	if (r1 || r2)
+	if (r1 || r2) {
 		log_info("reloaded the revocation list %s", h->crl);
+		hub_ticket_trust_reload(h);
+	}
 }
 
 static void

@@ -167,6 +167,8 @@ void hub_api_error(struct evhttp_request *req, int code, const char *error,
 /* hub-ticket.c: tickets, grants, engineer deactivation. */
 int hub_ticket_start(struct hub *h, char *err, size_t errlen);
 void hub_ticket_stop(struct hub *h);
+/* The CRL changed: re-read the trust that checks grants (keeps the old on error). */
+void hub_ticket_trust_reload(struct hub *h);
 /* The outbox toward an access point (NULL if the hub never met it). */
 struct outbox *hub_outbox(struct hub *h, const char *ap_name);
 /* A new access point entry, its control channel up, and down. */
