@@ -666,6 +666,12 @@ ap_ticket_ack(struct ap *ap, const struct ctl_msg *m)
 		log_error("outbox: cannot record an ACK: %s", rsg_strerror(r));
 }
 
+struct outbox *
+ap_outbox(struct ap *ap)
+{
+	return ap->outbox;
+}
+
 void
 ap_ticket_connected(struct ap *ap)
 {

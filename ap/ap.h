@@ -162,6 +162,8 @@ const char *ap_admin_query(const char *query, const char *key, char *out,
 /* ap-ticket.c: tickets, grants, approvals at the access point. */
 int ap_ticket_start(struct ap *ap, char *err, size_t errlen);
 void ap_ticket_stop(struct ap *ap);
+/* The durable outbox toward the hub (ALERT, DECISION...): outbox.h. */
+struct outbox *ap_outbox(struct ap *ap);
 /* The control channel is up (hello done) / down. */
 void ap_ticket_connected(struct ap *ap);
 void ap_ticket_disconnected(struct ap *ap);
