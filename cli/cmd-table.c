@@ -19,6 +19,9 @@ extern const struct cmd_entry cmd_pki_revoke_entry;
 extern const struct cmd_entry cmd_pki_crl_entry;
 extern const struct cmd_entry cmd_pki_show_entry;
 extern const struct cmd_entry cmd_pki_verify_entry;
+extern const struct cmd_entry cmd_risk_report_entry;
+extern const struct cmd_entry cmd_risk_diff_entry;
+extern const struct cmd_entry cmd_risk_check_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_audit_init_entry,
@@ -34,5 +37,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pki_crl_entry,
 	&cmd_pki_show_entry,
 	&cmd_pki_verify_entry,
+	&cmd_risk_report_entry,
+	&cmd_risk_diff_entry,
+	&cmd_risk_check_entry,
 	NULL,
 };
