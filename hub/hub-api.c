@@ -30,6 +30,7 @@
 
 #include "rsgate/config.h"
 #include "rsgate/pki.h"
+#include "rsgate/risk.h"
 
 #include "hub.h"
 
@@ -150,6 +151,33 @@ engineer_active(struct hub *h, const char *cn)
 		if (strcmp(config_get_nth(h->cfg, "engineer", i), cn) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * GET /v1/facts: what this hub's code and configuration establish, for
+ * `rsgate risk report --live` (docs/RISK.md); the same JSON as --facts.
+ */
+static void
+api_facts(struct hub *h, struct evhttp_request *req)
+{
+	struct risk_facts *f = NULL;
+	struct rsg_buf *b = NULL;
+	struct evbuffer *eb = evhttp_request_get_output_buffer(req);
+
+	if (risk_facts_new(&f) != 0 || risk_facts_add_code(f) != 0 ||
+	    risk_facts_add_hub(f, h->cfg) != 0 || (b = buf_new(0)) == NULL ||
+	    risk_facts_to_json(f, b) != 0 ||
+	    evbuffer_add(eb, buf_ptr(b), buf_len(b)) != 0) {
+		risk_facts_free(f);
+		buf_free(b);
+		reply_error(req, 500, "out of memory", NULL);
+		return;
+	}
+	risk_facts_free(f);
+	buf_free(b);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 static void
@@ -453,6 +481,13 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			reply_error(req, 405, "method not allowed", NULL);
 		else
 			api_devices(h, req);
+		return;
+	}
+	if (path != NULL && strcmp(path, "/v1/facts") == 0) {
+		if (cmd != EVHTTP_REQ_GET)
+			reply_error(req, 405, "method not allowed", NULL);
+		else
+			api_facts(h, req);
 		return;
 	}
 	if (path != NULL && strcmp(path, "/v1/streams") == 0) {
