@@ -120,8 +120,8 @@ facts_digest(struct risk_eval *e)
 		v = risk_facts_get(e->facts, names[i]);
 		rc = buf_putf(b, "%s=%s\n", names[i], v != NULL ? v : "unknown");
 	}
-	if (rc == 0)
-		SHA256(buf_ptr(b), buf_len(b), e->facts_sha256);
+	if (rc == 0 && SHA256(buf_ptr(b), buf_len(b), e->facts_sha256) == NULL)
+		rc = RSG_ERR_CRYPTO;
 	buf_free(b);
 	free(names);
 	return rc;

@@ -420,6 +420,13 @@ format_rec(const struct risk_pred *p, struct rsg_buf *out, int top)
 	case PRED_TRUE:
 		return buf_putf(out, "true");
 	case PRED_CMP:
+		/* Quote a literal that is not one word, and the keywords. */
+		if (strspn(p->lit, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		    "QRSTUVWXYZ0123456789_.-:/") != strlen(p->lit) ||
+		    p->lit[0] == '\0' || strcmp(p->lit, "and") == 0 ||
+		    strcmp(p->lit, "or") == 0 || strcmp(p->lit, "not") == 0)
+			return buf_putf(out, "%s %s \"%s\"", p->fact,
+			    op_names[p->op], p->lit);
 		return buf_putf(out, "%s %s %s", p->fact, op_names[p->op],
 		    p->lit);
 	case PRED_NOT:

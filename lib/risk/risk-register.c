@@ -1049,7 +1049,11 @@ risk_register_load(const char *name, const char *text, size_t len,
 			snprintf(err, errlen, "%s: out of memory", name);
 		goto out;
 	}
-	SHA256((const unsigned char *)text, len, r->sha256);
+	if (SHA256((const unsigned char *)text, len, r->sha256) == NULL) {
+		snprintf(err, errlen, "%s: SHA-256 failed", name);
+		rc = RSG_ERR_CRYPTO;
+		goto out;
+	}
 	*out = r;
 	r = NULL;
  out:

@@ -128,19 +128,13 @@ yaml_tree_load(const char *name, const char *text, size_t len,
 					goto out;
 				}
 				root = n;
-			} else if ((r = add_kid(stack[depth - 1], n)) != 0) {
+			} else if (add_kid(stack[depth - 1], n) != 0) {
 				ynode_free(n);
+				r = RSG_ERR_NOMEM;
 				goto out;
 			}
-			if (n->type == YN_MAP && depth > 0 &&
-			    stack[depth - 1]->type == YN_MAP &&
-			    stack[depth - 1]->n % 2 == 1) {
-				snprintf(err, errlen, "%s:%zu: keys must be "
-				    "plain values", name, n->line);
-				r = RSG_ERR_FORMAT;
-				goto out;
-			}
-			if (n->type == YN_SEQ && depth > 0 &&
+			/* A mapping's keys (odd positions) are scalars. */
+			if (n->type != YN_SCALAR && depth > 0 &&
 			    stack[depth - 1]->type == YN_MAP &&
 			    stack[depth - 1]->n % 2 == 1) {
 				snprintf(err, errlen, "%s:%zu: keys must be "
