@@ -227,9 +227,7 @@ cmd_risk_report_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (format == NULL && !summary)
 		return cli_usage_error(self, "--format md|html|csv|xlsx|json "
 		    "is required");
-	if (format == NULL)
-		;
-	else if (strcmp(format, "md") == 0)
+	if (format == NULL || strcmp(format, "md") == 0)
 		fmt = RISK_FMT_MD;
 	else if (strcmp(format, "html") == 0)
 		fmt = RISK_FMT_HTML;

@@ -250,14 +250,13 @@ row_texts(struct risk_eval *e, const struct risk_row *row,
 	return rc;
 }
 
-static const struct risk_eval *sort_e;
-
 static int
-cmp_rows(const void *pa, const void *pb)
+cmp_rows(const void *pa, const void *pb, void *arg)
 {
-	const struct risk_row *a = &sort_e->reg->rows[
+	const struct risk_register *r = arg;
+	const struct risk_row *a = &r->rows[
 	    ((const struct risk_eval_row *)pa)->row];
-	const struct risk_row *b = &sort_e->reg->rows[
+	const struct risk_row *b = &r->rows[
 	    ((const struct risk_eval_row *)pb)->row];
 
 	if (a->site != b->site)
@@ -328,9 +327,8 @@ eval_rows(struct risk_eval *e)
 		if ((rc = row_texts(e, row, x)) != 0)
 			return rc;
 	}
-	sort_e = e;
-	qsort(e->rows, e->n_rows, sizeof(*e->rows), cmp_rows);
-	sort_e = NULL;
+	qsort_r(e->rows, e->n_rows, sizeof(*e->rows), cmp_rows,
+	    (void *)r);
 	return 0;
 }
 

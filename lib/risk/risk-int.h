@@ -149,7 +149,7 @@ const char *risk_annex_clause_title(int cat, const char *id);
 /* Predicate helpers for the loader. */
 struct risk_pred *risk_pred_node(enum pred_kind kind);
 int risk_pred_add_kid(struct risk_pred *p, struct risk_pred *kid);
-/* Collect the fact names a predicate uses (for reasons). */
+/* Type-check p against the fact schema of r; err gets the reason. */
 int risk_pred_check(const struct risk_pred *p, const struct risk_register *r,
     char *err, size_t errlen);
 const struct risk_fact_def *risk_fact_find(const struct risk_register *r,

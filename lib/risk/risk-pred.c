@@ -151,8 +151,10 @@ static int parse_or(struct pctx *c, int depth, struct risk_pred **out);
 static int
 new_node(struct pctx *c, enum pred_kind kind, struct risk_pred **out)
 {
-	if (++c->nodes > RISK_PRED_NODES_MAX)
-		return perr(c, "too many nodes") == 0 ? 0 : RSG_ERR_LIMIT;
+	if (++c->nodes > RISK_PRED_NODES_MAX) {
+		(void)perr(c, "too many nodes");
+		return RSG_ERR_LIMIT;
+	}
 	if ((*out = risk_pred_node(kind)) == NULL)
 		return RSG_ERR_NOMEM;
 	return 0;
@@ -164,8 +166,10 @@ parse_unary(struct pctx *c, int depth, struct risk_pred **out)
 	struct risk_pred *p = NULL, *k = NULL;
 	int r;
 
-	if (depth > RISK_DEPTH_MAX)
-		return perr(c, "nested too deeply") == 0 ? 0 : RSG_ERR_LIMIT;
+	if (depth > RISK_DEPTH_MAX) {
+		(void)perr(c, "nested too deeply");
+		return RSG_ERR_LIMIT;
+	}
 	if (c->kind == TK_LP) {
 		if ((r = next(c)) != 0 || (r = parse_or(c, depth + 1, &p)) != 0)
 			return r;

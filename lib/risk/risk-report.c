@@ -587,10 +587,11 @@ md_table(const struct risk_eval *e, const struct rtable *t, int by_site,
 				    risk_site_find(e->reg, g);
 
 				if ((rc = buf_putf(o, "\n### Site %d: ", g)) != 0 ||
-				    (rc = risk_put_md(o, s->name)) != 0)
+				    (rc = risk_put_md(o, s->name)) != 0 ||
+				    (rc = buf_putf(o, "\n")) != 0)
 					return rc;
 			}
-			if ((rc = buf_putf(o, "\n\n|")) != 0)
+			if ((rc = buf_putf(o, "\n|")) != 0)
 				return rc;
 			for (j = 0; j < t->ncols; j++)
 				if ((rc = buf_putf(o, " %s |",
