@@ -65,7 +65,7 @@ risk_put_csv(struct rsg_buf *b, const char *s)
 	/* Quote always; a leading = + - @ would be a formula in a sheet. */
 	if ((r = buf_put_u8(b, '"')) != 0)
 		return r;
-	if (strchr("=+-@", s[0]) != NULL && s[0] != '\0' &&
+	if (s[0] != '\0' && s[1] != '\0' && strchr("=+-@", s[0]) != NULL &&
 	    (r = buf_put_u8(b, '\'')) != 0)
 		return r;
 	for (; r == 0 && *s != '\0'; s++)
@@ -351,8 +351,9 @@ risk_table_sites(const struct risk_eval *e, struct rtable **out)
 }
 
 static const char *const soa_heads[] = {
-	"Control", "Our title", "Applicable", "Reasons", "Justification for "
-	"exclusion", "Implementation", "Evidence", "Responsible",
+	"Control", "Our title", "Applicable", "Reasons",
+	"Justification for exclusion", "Implementation", "Evidence",
+	"Responsible",
 };
 
 int
