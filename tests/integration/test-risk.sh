@@ -176,6 +176,13 @@ expect_grep live.json '"auth.personal_accounts": "true"' "live: hub config fact"
 expect_grep live.json '"hub.crl": "true"' "live: hub CRL fact"
 expect_grep live.json '"tls.mutual_auth": "true"' "live: code fact"
 expect_grep live.json '"ap.crl": "unknown"' "live: no AP, AP facts unknown"
+code=$(curl -sS -o facts.body -w '%{http_code}' --cert eng.crt --key eng.key \
+    --cacert ca/ca.crt "https://127.0.0.1:$API/v1/facts" 2>/dev/null)
+if [ "$code" = "200" ]; then ok; else fail "GET /v1/facts: HTTP $code"; fi
+expect_grep facts.body '"tls.mutual_auth": true' "GET /v1/facts: typed JSON"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{}' --cert eng.crt \
+    --key eng.key --cacert ca/ca.crt "https://127.0.0.1:$API/v1/facts" 2>/dev/null)
+if [ "$code" = "405" ]; then ok; else fail "POST /v1/facts: HTTP $code, wanted 405"; fi
 expect_exit 2 "--ap-socket needs --live" -- "$RSGATE" risk report --ap-socket x --format md
 expect_exit 1 "live: AP socket missing" -- "$RSGATE" -c eng.conf risk report --live --ap-socket "$T/none.sock" --format md
 expect_grep "$T/err" 'access point' "live: AP socket error named"
