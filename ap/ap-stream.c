@@ -263,6 +263,10 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_end(st, 0, "audit log unavailable");
 		return;
 	}
+	/* The handshake is done: its deadline goes (st->ev is free again). */
+	if (st->ev != NULL)
+		event_free(st->ev);
+	st->ev = NULL;
 	/* Hold the engineer's bytes until the device answers. */
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	bufferevent_disable(bev, EV_READ);
@@ -280,11 +284,31 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_end(st, 0, reason);
 }
 
+/*
+ * The bufferevent's timeouts restart with every byte; this one does not:
+ * a peer trickling a byte a second cannot keep a handshake going.
+ */
+static void
+handshake_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ap_stream *st = arg;
+	char reason[200];
+
+	(void)fd;
+	(void)what;
+	snprintf(reason, sizeof(reason), "TLS handshake with the engineer "
+	    "failed: not finished within %llus (handshake_timeout)",
+	    (unsigned long long)st->ap->handshake_timeout_s);
+	(void)stream_audit(st, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_FAILURE,
+	    reason, NULL);
+	stream_end(st, 0, reason);
+}
+
 static void
 relay_connected_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ap_stream *st = arg;
-	struct timeval tv = { AP_CONNECT_TIMEOUT_S, 0 };
+	struct timeval tv = { AP_CONNECT_TIMEOUT_S, 0 }, dl = { 0, 0 };
 	struct relay_preamble pre;
 	uint8_t wire[RELAY_PREAMBLE_LEN];
 	char reason[200];
@@ -339,6 +363,12 @@ relay_connected_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	st->state = ST_HANDSHAKE;
+	dl.tv_sec = (time_t)st->ap->handshake_timeout_s;
+	if ((st->ev = evtimer_new(st->ap->base, handshake_deadline_cb,
+	    st)) == NULL || evtimer_add(st->ev, &dl) != 0) {
+		stream_end(st, 0, "out of memory");
+		return;
+	}
 	bufferevent_setcb(st->eng, NULL, NULL, eng_event_cb, st);
 	bufferevent_set_timeouts(st->eng, &tv, &tv);
 	bufferevent_enable(st->eng, EV_READ | EV_WRITE);

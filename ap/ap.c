@@ -134,6 +134,8 @@ ap_build(struct ap *ap, const char *path, char *err, size_t errlen)
 	ap->reconnect_max_s = (uint64_t)config_get_int(ap->cfg,
 	    "reconnect_max");
 	ap->max_streams = (size_t)config_get_int(ap->cfg, "max_streams");
+	ap->handshake_timeout_s = (uint64_t)config_get_int(ap->cfg,
+	    "handshake_timeout");
 	if (ap->dead_after_s <= ap->heartbeat_s) {
 		snprintf(err, errlen, "%s: dead_after must be longer than "
 		    "heartbeat", path);

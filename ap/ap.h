@@ -43,6 +43,7 @@ struct ap {
 	uint16_t hub_port;
 	uint64_t heartbeat_s, dead_after_s, reconnect_max_s;
 	size_t max_streams;
+	uint64_t handshake_timeout_s;	/* relay reached -> TLS done */
 
 	/* control channel */
 	struct bufferevent *ctl;

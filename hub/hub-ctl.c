@@ -460,6 +460,7 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct hub *h = arg;
 	struct ctl_conn *c = NULL;
 	struct timeval tv = { 1, 0 };
+	char ip[HUB_ADDR_MAX];
 	uint8_t sid[16];
 	SSL *ssl = NULL;
 
@@ -469,7 +470,8 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		goto fail;
 	c->hub = h;
 	hub_addr_format(sa, c->source, sizeof(c->source), 1);
-	hub_addr_format(sa, c->ip, sizeof(c->ip), 0);
+	hub_addr_format(sa, ip, sizeof(ip), 0);
+	relay_source_key(ip, c->ip, sizeof(c->ip));	/* IPv6: its /64 */
 	/* Refused before any TLS work: strangers cost little. */
 	if (h->nconns >= h->ctl_max) {
 		hub_audit_refusal(h, AUDIT_OUTCOME_DENIED, NULL, "ap", NULL,

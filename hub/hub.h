@@ -76,7 +76,7 @@ struct ctl_conn {
 	struct bufferevent *bev;
 	struct event *ev_timer;
 	char source[HUB_ADDR_MAX];
-	char ip[HUB_ADDR_MAX];		/* source without the port */
+	char ip[HUB_ADDR_MAX];		/* source key: address, IPv6 /64 */
 	char session[33];		/* hex id of this connection, for audit */
 	struct tls_peer peer;
 	int authed;			/* TLS handshake done, peer checked */
