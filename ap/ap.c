@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "rsgate/audit.h"
@@ -261,6 +262,9 @@ ap_free(struct ap *ap)
 	inventory_free(ap->inv);
 	policy_free(ap->pol);
 	config_free(ap->cfg);
+	/* Lookups still running (a bufferevent's) fail and let go of it. */
+	if (ap->dns != NULL)
+		evdns_base_free(ap->dns, 1);
 	if (ap->base != NULL)
 		event_base_free(ap->base);
 }
@@ -356,6 +360,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((ap.base = bridge_base_new()) == NULL ||
+	    (ap.dns = evdns_base_new(ap.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL ||
 	    (ap.ev_term = evsignal_new(ap.base, SIGTERM, signal_cb,
 	    &ap)) == NULL ||
 	    (ap.ev_int = evsignal_new(ap.base, SIGINT, signal_cb,
