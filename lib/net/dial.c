@@ -204,6 +204,7 @@ net_dial_start(struct event_base *base, struct evdns_base *dns,
     void *arg, struct net_dial **out)
 {
 	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
 	struct net_dial *d;
 	struct timeval tv = { (time_t)timeout_s, 0 };
 	char ps[8];
@@ -234,8 +235,11 @@ net_dial_start(struct event_base *base, struct evdns_base *dns,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	d->starting = 1;
-	d->req = evdns_getaddrinfo(dns, d->host, ps, &hints, dns_cb, d);
+	req = evdns_getaddrinfo(dns, d->host, ps, &hints, dns_cb, d);
 	d->starting = 0;
+	/* Answered already (a literal): there is nothing left to cancel. */
+	if (!d->resolved)
+		d->req = req;
 	*out = d;
 	return 0;
 }
