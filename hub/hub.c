@@ -524,13 +524,14 @@ relisten_cb(evutil_socket_t fd, short what, void *arg)
 void
 hub_listener_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct hub *h = arg;
 	struct timeval tv = { 1, 0 };
 
+	/* arg is not ours on the API listener (evhttp's own): unused. */
+	(void)arg;
 	log_warn("accept failed: %s", strerror(errno));
 	evconnlistener_disable(l);
-	if (event_base_once(h->base, -1, EV_TIMEOUT, relisten_cb, l,
-	    &tv) != 0)
+	if (event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT,
+	    relisten_cb, l, &tv) != 0)
 		evconnlistener_enable(l);
 }
 

@@ -164,7 +164,7 @@ void hub_audit_refusal(struct hub *h, enum audit_outcome o,
 /* Write the summaries of windows that ended (all of them if flush). */
 void hub_refusals_tick(struct hub *h, int flush);
 
-/* Pause a listener for a second after an accept error (EMFILE...). */
+/* Pause a listener for a second after an accept error (EMFILE...); any arg. */
 void hub_listener_error_cb(struct evconnlistener *l, void *arg);
 
 /* Attach handshake tracking to ssl, so a failed handshake is audited. */
