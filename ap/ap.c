@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "rsgate/audit.h"
@@ -134,6 +135,8 @@ ap_build(struct ap *ap, const char *path, char *err, size_t errlen)
 	ap->reconnect_max_s = (uint64_t)config_get_int(ap->cfg,
 	    "reconnect_max");
 	ap->max_streams = (size_t)config_get_int(ap->cfg, "max_streams");
+	ap->handshake_timeout_s = (uint64_t)config_get_int(ap->cfg,
+	    "handshake_timeout");
 	if (ap->dead_after_s <= ap->heartbeat_s) {
 		snprintf(err, errlen, "%s: dead_after must be longer than "
 		    "heartbeat", path);
@@ -259,6 +262,9 @@ ap_free(struct ap *ap)
 	inventory_free(ap->inv);
 	policy_free(ap->pol);
 	config_free(ap->cfg);
+	/* Lookups still running (a bufferevent's) fail and let go of it. */
+	if (ap->dns != NULL)
+		evdns_base_free(ap->dns, 1);
 	if (ap->base != NULL)
 		event_base_free(ap->base);
 }
@@ -354,6 +360,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((ap.base = bridge_base_new()) == NULL ||
+	    (ap.dns = evdns_base_new(ap.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL ||
 	    (ap.ev_term = evsignal_new(ap.base, SIGTERM, signal_cb,
 	    &ap)) == NULL ||
 	    (ap.ev_int = evsignal_new(ap.base, SIGINT, signal_cb,

@@ -17,6 +17,7 @@
 #include "rsgate/tls.h"
 
 struct event_base;
+struct evdns_base;
 struct event;
 struct bufferevent;
 struct bridge;
@@ -32,6 +33,7 @@ struct ap_stream;
 
 struct ap {
 	struct event_base *base;
+	struct evdns_base *dns;		/* name lookups without blocking */
 	struct config *cfg;
 	struct inventory *inv;
 	struct policy *pol;
@@ -43,6 +45,7 @@ struct ap {
 	uint16_t hub_port;
 	uint64_t heartbeat_s, dead_after_s, reconnect_max_s;
 	size_t max_streams;
+	uint64_t handshake_timeout_s;	/* relay reached -> TLS done */
 
 	/* control channel */
 	struct bufferevent *ctl;
@@ -66,11 +69,13 @@ void ap_ctl_stop(struct ap *ap);
 void ap_ctl_send(struct ap *ap, struct ctl_msg *m);
 
 /*
- * Resolve host (blocking) and start a non-blocking connect of bev; the
- * result arrives in its event callback. -1 with reason if it cannot start.
+ * Resolve host with ap->dns (evdns: the loop does not wait) and connect
+ * bev without blocking; the result arrives in its event callback (a
+ * lookup failure: bufferevent_socket_get_dns_error). -1 with reason if it
+ * cannot start.
  */
-int ap_connect(struct bufferevent *bev, const char *host, uint16_t port,
-    char *reason, size_t rlen);
+int ap_connect(struct ap *ap, struct bufferevent *bev, const char *host,
+    uint16_t port, char *reason, size_t rlen);
 
 /* ap-stream.c */
 void ap_stream_open(struct ap *ap, const struct ctl_msg *m);

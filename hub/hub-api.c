@@ -23,6 +23,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -525,6 +526,8 @@ api_bevcb(struct event_base *base, void *arg)
 int
 hub_api_listen(struct hub *h, int fd)
 {
+	struct evhttp_bound_socket *bound;
+
 	if ((h->http = evhttp_new(h->base)) == NULL) {
 		evutil_closesocket(fd);
 		return RSG_ERR_NOMEM;
@@ -536,10 +539,13 @@ hub_api_listen(struct hub *h, int fd)
 	evhttp_set_timeout(h->http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	net_nodelay(fd);	/* inherited by every accepted API connection */
-	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL) {
+	if ((bound = evhttp_accept_socket_with_handle(h->http, fd)) == NULL) {
 		evutil_closesocket(fd);
 		return RSG_ERR_IO;
 	}
+	/* Paused at api_max connections (hub.c), for a second on EMFILE. */
+	h->api_lis = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(h->api_lis, hub_listener_error_cb);
 	return 0;
 }
 
@@ -550,6 +556,7 @@ hub_api_shutdown(struct hub *h)
 
 	while ((p = TAILQ_FIRST(&h->pending)) != NULL)
 		hub_api_answer(p, 503, 0, "hub shutting down");
+	h->api_lis = NULL;	/* freed with h->http */
 	if (h->http != NULL)
 		evhttp_free(h->http);
 	h->http = NULL;

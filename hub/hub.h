@@ -16,9 +16,25 @@
 #include "rsgate/tls.h"
 
 struct evhttp_request;
+struct evconnlistener;
 
 #define HUB_ADDR_MAX 64			/* "[v6]:port" of a peer */
-#define HUB_CTL_CONNS_MAX 4096		/* control connections at once */
+#define HUB_CTL_CONNS_MAX 4096		/* control connections, at most */
+/*
+ * Descriptors kept out of every cap: listeners, the audit database and its
+ * journal, the CRL and config reads, the log, libevent's own.
+ */
+#define HUB_FD_RESERVE 64
+#define HUB_FD_WANT (1024 * 1024)	/* the soft limit we ask for, at most */
+/*
+ * Refusals of strangers are audited one by one up to refusal_audit_burst
+ * per source (IPv6: per /64) and window; the rest are counted and written
+ * as one summary record when the window ends. At most HUB_REFUSAL_SOURCES
+ * sources are tracked; beyond them, refusals share one "other sources"
+ * entry, so memory is bounded too.
+ */
+#define HUB_REFUSAL_WINDOW_MS 60000
+#define HUB_REFUSAL_SOURCES 4096
 /*
  * Before an AP has said HELLO it is a stranger: it gets at most this long
  * for TLS and HELLO (or dead_after, if shorter), and one address may hold
@@ -34,6 +50,15 @@ struct evhttp_request;
 struct hub;
 struct ctl_conn;
 struct hub_pending;
+
+/* Refusals from one source key in the current window. */
+struct hub_refusals {
+	TAILQ_ENTRY(hub_refusals) entry;
+	char key[RELAY_SOURCE_KEY_MAX];
+	int64_t start_ms;
+	uint64_t recorded;
+	uint64_t suppressed;
+};
 
 /* An access point the hub has heard from (kept while disconnected). */
 struct hub_ap {
@@ -51,7 +76,7 @@ struct ctl_conn {
 	struct bufferevent *bev;
 	struct event *ev_timer;
 	char source[HUB_ADDR_MAX];
-	char ip[HUB_ADDR_MAX];		/* source without the port */
+	char ip[HUB_ADDR_MAX];		/* source key: address, IPv6 /64 */
 	char session[33];		/* hex id of this connection, for audit */
 	struct tls_peer peer;
 	int authed;			/* TLS handshake done, peer checked */
@@ -98,6 +123,13 @@ struct hub {
 	struct tls_ctx *api_tls, *ctl_tls;
 	struct evhttp *http;
 	struct evconnlistener *ctl_lis, *relay_lis;
+	struct evconnlistener *api_lis;	/* evhttp's, paused at api_max */
+	size_t api_max, napi;		/* API connections (TLS sessions) */
+	int api_paused;
+	size_t ctl_max;
+	uint64_t refusal_burst;
+	TAILQ_HEAD(, hub_refusals) refusals;
+	size_t nrefusals;
 	struct relay *relay;
 	struct audit_log *audit;
 	char relay_advertise[300];
@@ -120,6 +152,20 @@ int hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
     const char *user, const char *role, const char *session,
     const char *device, const char *site, const char *capability,
     const char *object, const char *source, const char *reason);
+
+/*
+ * Audit the refusal of a stranger from source ("ip", "ip:port" or
+ * "[v6]:port"), rate-limited per source key (see HUB_REFUSAL_WINDOW_MS).
+ * Fields as for hub_audit.
+ */
+void hub_audit_refusal(struct hub *h, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *capability, const char *source, const char *reason);
+/* Write the summaries of windows that ended (all of them if flush). */
+void hub_refusals_tick(struct hub *h, int flush);
+
+/* Pause a listener for a second after an accept error (EMFILE...); any arg. */
+void hub_listener_error_cb(struct evconnlistener *l, void *arg);
 
 /* Attach handshake tracking to ssl, so a failed handshake is audited. */
 int hub_tls_track(struct hub *h, struct ssl_st *ssl, const char *listener,

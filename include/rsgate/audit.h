@@ -65,7 +65,23 @@ enum audit_event {
 	AUDIT_EV_CONFIG_BACKUP,		/* config.backup */
 	AUDIT_EV_CONFIG_RESTORE,	/* config.restore */
 	AUDIT_EV_TIME_DRIFT,		/* time.drift */
-	AUDIT_EV_MAX = AUDIT_EV_TIME_DRIFT
+	/* the service workflow (issue 4) */
+	AUDIT_EV_TICKET_NOTIFY,		/* ticket.notify (opened or updated) */
+	AUDIT_EV_TICKET_CLOSE,		/* ticket.close */
+	AUDIT_EV_TICKET_EXPIRE,		/* ticket.expire */
+	AUDIT_EV_TICKET_TERMINATE,	/* ticket.terminate (kill switch) */
+	AUDIT_EV_TICKET_PURGE,		/* ticket.purge */
+	AUDIT_EV_TICKET_REFUSE,		/* ticket.refuse (illegal transition) */
+	AUDIT_EV_ALERT_RECEIVE,		/* alert.receive */
+	AUDIT_EV_ALERT_DROP,		/* alert.drop (fields not forwarded) */
+	AUDIT_EV_NOTIFY_SEND,		/* notify.send (mail, webhook) */
+	AUDIT_EV_EVIDENCE_COLLECT,	/* evidence.collect */
+	AUDIT_EV_EVIDENCE_READ,		/* evidence.read */
+	AUDIT_EV_EVIDENCE_DESTROY,	/* evidence.destroy */
+	AUDIT_EV_DOCUMENT_ISSUE,	/* document.issue (certificate, report) */
+	AUDIT_EV_DOCUMENT_RECEIVE,	/* document.receive */
+	AUDIT_EV_ENGINEER_DEACTIVATE,	/* engineer.deactivate */
+	AUDIT_EV_MAX = AUDIT_EV_ENGINEER_DEACTIVATE
 };
 
 enum audit_outcome {

@@ -63,6 +63,20 @@ enum ctl_type {
 	CTL_STREAM_OPEN_OK = 17,
 	CTL_STREAM_OPEN_ERR = 18,
 	CTL_STREAM_CLOSE = 19,
+	/*
+	 * The service workflow: each body is one JSON object (docs/PROTOCOL.md
+	 * lists the fields of each "op"); the frame's request id pairs a
+	 * message with its ACK. Senders retry until acknowledged, so
+	 * receivers must treat a repeated message as done (idempotent).
+	 */
+	CTL_ALERT = 32,		/* AP -> hub: a filtered device alert */
+	CTL_TICKET = 33,	/* hub -> AP: request, close, revoke engineer */
+	CTL_DECISION = 34,	/* AP -> hub: approve (signed grant), deny,
+				   terminate, ticket state */
+	CTL_COLLECT = 35,	/* hub -> AP: fetch a file from a device */
+	CTL_COLLECT_DATA = 36,	/* AP -> hub: a chunk of that file, or error */
+	CTL_DOCUMENT = 37,	/* hub -> AP: deletion certificate, report */
+	CTL_ACK = 38,		/* either way: {"ok":true} or {"error":"..."} */
 };
 
 /* Who sends a message: the table's direction flags. */
@@ -210,6 +224,13 @@ struct ctl_stream_close {	/* either way */
 	uint64_t duration_ms;
 };
 
+/* The JSON-bodied workflow messages (CTL_ALERT .. CTL_ACK). */
+#define CTL_JSON_DEPTH_MAX 8	/* nesting of objects and arrays */
+struct json_t;
+struct ctl_json {
+	struct json_t *body;	/* a JSON object; owned by the message */
+};
+
 /* A decoded message, or one to encode: type selects the union member. */
 struct ctl_msg {
 	uint16_t type;		/* enum ctl_type */
@@ -223,6 +244,7 @@ struct ctl_msg {
 		struct ctl_stream_open_ok stream_open_ok;
 		struct ctl_stream_open_err stream_open_err;
 		struct ctl_stream_close stream_close;
+		struct ctl_json json;	/* CTL_ALERT .. CTL_ACK */
 	} u;
 };
 

@@ -22,7 +22,7 @@
 #include "rsgate/util.h"
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id of an rsgate store: "RSGT". */
 #define STORE_APPLICATION_ID 0x52534754
 /* How long to wait for another process's write lock, in ms. */
@@ -154,5 +154,129 @@ int store_audit_last(struct store *s, uint64_t *seq, uint8_t *hash) RSG_WUR;
  */
 int store_audit_checkpoint_last(struct store *s, uint64_t *n,
     uint64_t *last_seq, int64_t *time_ms, uint8_t *hash) RSG_WUR;
+
+/* ---- the service workflow (schema 2) ----------------------------------------
+ *
+ * Strings in rows read back are new allocations owned by the row; clear a
+ * row with its _clear function. Callers group writes in store_begin/commit
+ * where several must happen together. Implementations: store-ticket.c
+ * (ticket, ticket_history, outbox), store-evidence.c (evidence_key,
+ * evidence_item, purge_job, document).
+ */
+
+/* One ticket as a daemon sees it (hub: all; AP: those touching its devices). */
+struct store_ticket {
+	char *id;		/* 1..STORE_TICKET_ID_MAX chars */
+	char *state;		/* ticket_state_name() */
+	char *ap, *device;
+	char *engineer;		/* requesting engineer's CN ("" before) */
+	uint32_t caps_requested, caps_granted;	/* enum capability masks */
+	int64_t duration_s;	/* requested, then granted */
+	char *reason, *purpose, *approver;
+	int emergency;		/* granted by the emergency rule (R13) */
+	int64_t not_before_ms, not_after_ms;	/* the granted window */
+	char *grant_doc;	/* AP-signed grant envelope, or NULL */
+	char *alert;		/* the last filtered alert (JSON), or NULL */
+	int64_t created_ms, updated_ms;
+};
+#define STORE_TICKET_ID_MAX 64
+
+void store_ticket_clear(struct store_ticket *t);
+/* RSG_ERR_NOT_FOUND if there is no such ticket. */
+int store_ticket_get(struct store *s, const char *id, struct store_ticket *out)
+    RSG_WUR;
+/* Insert, or replace the whole row of the same id (NULL strings: ""). */
+int store_ticket_put(struct store *s, const struct store_ticket *t) RSG_WUR;
+typedef int (*store_ticket_fn)(const struct store_ticket *t, void *arg);
+/* Tickets in state (NULL: all), oldest first; non-zero from fn stops. */
+int store_ticket_foreach(struct store *s, const char *state,
+    store_ticket_fn fn, void *arg) RSG_WUR;
+
+/* A ticket's history: one row per transition, seq 1, 2, ... per ticket. */
+struct store_ticket_step {
+	const char *ticket;
+	int64_t seq, time_ms;
+	const char *event, *actor, *who, *from_state, *to_state, *detail;
+};
+int store_ticket_history_add(struct store *s,
+    const struct store_ticket_step *st) RSG_WUR;	/* seq is assigned */
+typedef int (*store_ticket_step_fn)(const struct store_ticket_step *st,
+    void *arg);
+int store_ticket_history_foreach(struct store *s, const char *ticket,
+    store_ticket_step_fn fn, void *arg) RSG_WUR;
+
+/* The outbox: control messages kept until the peer acknowledges them. */
+struct store_outbox_row {
+	int64_t id;
+	const char *peer;	/* the AP's name (at the hub), "hub" (at an AP) */
+	uint16_t type;		/* enum ctl_type */
+	const char *body;	/* the JSON body */
+	int64_t created_ms;
+	uint32_t attempts;
+	int64_t next_ms;	/* not before this time */
+};
+int store_outbox_add(struct store *s, const char *peer, uint16_t type,
+    const char *body, int64_t now_ms, int64_t *id) RSG_WUR;
+typedef int (*store_outbox_fn)(const struct store_outbox_row *row, void *arg);
+/* The peer's messages in id order (all of them, due or not). */
+int store_outbox_foreach(struct store *s, const char *peer,
+    store_outbox_fn fn, void *arg) RSG_WUR;
+int store_outbox_delete(struct store *s, int64_t id) RSG_WUR;
+/* attempts + 1, next_ms as given. RSG_ERR_NOT_FOUND for an unknown id. */
+int store_outbox_retry(struct store *s, int64_t id, int64_t next_ms) RSG_WUR;
+
+/* The evidence vault's index (hub). */
+struct store_evidence_item {
+	const char *ticket, *name;
+	const char *path;	/* the encrypted file */
+	uint64_t size;		/* plaintext bytes */
+	const char *sha256;	/* of the plaintext, lower-case hex */
+	int64_t created_ms;
+};
+/* The ticket key wrapped by the master key; RSG_ERR_EXISTS if present. */
+int store_evidence_key_put(struct store *s, const char *ticket,
+    const uint8_t *wrapped, size_t len) RSG_WUR;
+/* *out: a new buffer with the wrapped key; RSG_ERR_NOT_FOUND. */
+int store_evidence_key_get(struct store *s, const char *ticket,
+    struct rsg_buf **out) RSG_WUR;
+/* Delete the wrapped key (secure_delete overwrites it on disk). */
+int store_evidence_key_delete(struct store *s, const char *ticket) RSG_WUR;
+int store_evidence_item_add(struct store *s,
+    const struct store_evidence_item *it) RSG_WUR;
+typedef int (*store_evidence_fn)(const struct store_evidence_item *it,
+    void *arg);
+int store_evidence_item_foreach(struct store *s, const char *ticket,
+    store_evidence_fn fn, void *arg) RSG_WUR;
+int store_evidence_item_delete_all(struct store *s, const char *ticket)
+    RSG_WUR;
+
+/* Purge jobs (hub): a ticket whose evidence must be destroyed at due_ms. */
+struct store_purge_job {
+	const char *ticket;
+	int64_t due_ms;
+	uint32_t attempts;
+	const char *last_error;
+};
+int store_purge_put(struct store *s, const char *ticket, int64_t due_ms)
+    RSG_WUR;
+typedef int (*store_purge_fn)(const struct store_purge_job *j, void *arg);
+/* Jobs with due_ms <= now_ms, oldest first. */
+int store_purge_foreach_due(struct store *s, int64_t now_ms,
+    store_purge_fn fn, void *arg) RSG_WUR;
+int store_purge_failed(struct store *s, const char *ticket,
+    const char *error, int64_t next_due_ms) RSG_WUR;
+int store_purge_done(struct store *s, const char *ticket) RSG_WUR;
+
+/* Signed documents kept per ticket (both daemons): kind is SIGNED_KIND_*. */
+int store_document_put(struct store *s, const char *ticket, const char *kind,
+    const char *body, int64_t now_ms) RSG_WUR;
+/* *body: a new NUL-terminated copy; RSG_ERR_NOT_FOUND. */
+int store_document_get(struct store *s, const char *ticket, const char *kind,
+    char **body) RSG_WUR;
+typedef int (*store_document_fn)(const char *ticket, const char *kind,
+    const char *body, int64_t created_ms, void *arg);
+/* All documents of a kind (NULL: all), oldest first. */
+int store_document_foreach(struct store *s, const char *kind,
+    store_document_fn fn, void *arg) RSG_WUR;
 
 #endif /* RSGATE_STORE_H */

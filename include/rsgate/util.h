@@ -43,6 +43,7 @@ enum rsg_err {
 	RSG_ERR_PERM = -19,	     /* file permissions are unsafe */
 	RSG_ERR_VERSION = -20,	     /* unsupported format or schema version */
 	RSG_ERR_BUSY = -21,	     /* resource locked by someone else */
+	RSG_ERR_STATE = -22,	     /* not allowed in the current state */
 };
 
 /* A short, static, human-readable description of an RSG_ERR_* code. */

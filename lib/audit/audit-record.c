@@ -36,6 +36,21 @@ static const char *const event_names[AUDIT_EV_MAX + 1] = {
 	[AUDIT_EV_CONFIG_BACKUP] = "config.backup",
 	[AUDIT_EV_CONFIG_RESTORE] = "config.restore",
 	[AUDIT_EV_TIME_DRIFT] = "time.drift",
+	[AUDIT_EV_TICKET_NOTIFY] = "ticket.notify",
+	[AUDIT_EV_TICKET_CLOSE] = "ticket.close",
+	[AUDIT_EV_TICKET_EXPIRE] = "ticket.expire",
+	[AUDIT_EV_TICKET_TERMINATE] = "ticket.terminate",
+	[AUDIT_EV_TICKET_PURGE] = "ticket.purge",
+	[AUDIT_EV_TICKET_REFUSE] = "ticket.refuse",
+	[AUDIT_EV_ALERT_RECEIVE] = "alert.receive",
+	[AUDIT_EV_ALERT_DROP] = "alert.drop",
+	[AUDIT_EV_NOTIFY_SEND] = "notify.send",
+	[AUDIT_EV_EVIDENCE_COLLECT] = "evidence.collect",
+	[AUDIT_EV_EVIDENCE_READ] = "evidence.read",
+	[AUDIT_EV_EVIDENCE_DESTROY] = "evidence.destroy",
+	[AUDIT_EV_DOCUMENT_ISSUE] = "document.issue",
+	[AUDIT_EV_DOCUMENT_RECEIVE] = "document.receive",
+	[AUDIT_EV_ENGINEER_DEACTIVATE] = "engineer.deactivate",
 };
 
 static const char *const outcome_names[AUDIT_OUTCOME_MAX + 1] = {

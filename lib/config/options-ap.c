@@ -62,6 +62,13 @@ static const struct config_option ap_options[] = {
 	{ "reconnect_max", CONFIG_DURATION, 1, 3600, "60s", NULL, 0,
 	    "Cap of the jittered exponential back-off between attempts to "
 	    "reach the hub (which never stop)." },
+	{ "handshake_timeout", CONFIG_DURATION, 2, 600, "20s", NULL, 0,
+	    "Absolute deadline for a stream's TLS handshake with the engineer, "
+	    "counted from the moment the access point has reached the relay "
+	    "(its partner may still be on the way: keep it above the hub's "
+	    "`relay_unpaired_timeout`, default 5s). Idle timeouts restart "
+	    "with every byte; this one does not, so a peer trickling bytes "
+	    "cannot hold a stream open." },
 	{ "max_streams", CONFIG_INT, 1, 100000, "1024", NULL, 0,
 	    "Most streams open at once; more are refused with BUSY." },
 	{ "log_level", CONFIG_ENUM, 0, 0, "info", log_levels, 0,

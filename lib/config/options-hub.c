@@ -64,7 +64,23 @@ static const struct config_option hub_options[] = {
 	    "A relay connection that has not sent a valid preamble, or whose "
 	    "partner has not arrived, within this long is dropped." },
 	{ "relay_per_source_max", CONFIG_INT, 1, 100000, "64", NULL, 0,
-	    "Most relay connections open at once from one source address." },
+	    "Most relay connections open at once from one source address (an "
+	    "IPv6 source counts for its whole /64). The relay's global caps, "
+	    "on unpaired connections and on connections in all, are derived "
+	    "at start from the file descriptors available and logged." },
+	{ "relay_idle", CONFIG_DURATION, 60, 2592000, "1h", NULL, 0,
+	    "A paired relay stream on which no byte moved either way for this "
+	    "long is closed (audited as its session.close, reason \"idle\"). "
+	    "Neither `rsgate connect` nor the access point sends keep-alives "
+	    "inside a tunnel, so this is how long an engineer may leave an "
+	    "open session untouched." },
+	{ "refusal_audit_burst", CONFIG_INT, 1, 100000, "10", NULL, 0,
+	    "Refusals of strangers (failed TLS handshakes, relay refusals, "
+	    "connection caps) are audited one by one up to this many per "
+	    "source address (IPv6: per /64) and minute; the rest of that "
+	    "minute is counted and written as one record \"N more refusals "
+	    "from ADDRESS in the last minute\", so a flood cannot turn into "
+	    "a flood of synchronous audit writes." },
 	{ "log_level", CONFIG_ENUM, 0, 0, "info", log_levels, 0,
 	    "Least severe log level written to stderr." },
 };

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "rsgate/ctlmsg.h"
 
 /* Smallest wire size of a device and of a service, for count checks. */
@@ -546,6 +548,79 @@ stream_close_enc(const struct ctl_msg *m, struct rsg_buf *b)
 	return 0;
 }
 
+/* ---- the JSON-bodied workflow messages -------------------------------------- */
+
+static int
+json_depth_ok(const json_t *v, int depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return 1;
+	if (depth > CTL_JSON_DEPTH_MAX)
+		return 0;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, child)
+			if (!json_depth_ok(child, depth + 1))
+				return 0;
+	} else {
+		json_array_foreach(v, i, child)
+			if (!json_depth_ok(child, depth + 1))
+				return 0;
+	}
+	return 1;
+}
+
+static void
+json_clear(struct ctl_msg *m)
+{
+	json_decref(m->u.json.body);
+}
+
+static int
+json_dec(struct rsg_buf *b, struct ctl_msg *m)
+{
+	json_error_t jerr;
+	size_t n = buf_len(b);
+	json_t *v;
+	int r;
+
+	if (n == 0)
+		return RSG_ERR_INCOMPLETE;
+	/* jansson refuses NUL bytes and \u0000 unless told otherwise. */
+	if ((v = json_loadb((const char *)buf_ptr(b), n,
+	    JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return RSG_ERR_FORMAT;
+	if (!json_is_object(v) || !json_depth_ok(v, 1)) {
+		json_decref(v);
+		return RSG_ERR_FORMAT;
+	}
+	if ((r = buf_consume(b, n)) != 0) {
+		json_decref(v);
+		return r;
+	}
+	m->u.json.body = v;
+	return 0;
+}
+
+static int
+json_enc(const struct ctl_msg *m, struct rsg_buf *b)
+{
+	const json_t *v = m->u.json.body;
+	char *text;
+	int r;
+
+	if (!json_is_object(v) || !json_depth_ok(v, 1))
+		return RSG_ERR_FORMAT;
+	if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
+		return RSG_ERR_NOMEM;
+	r = buf_put(b, text, strlen(text));
+	free(text);
+	return r;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define BOTH (CTL_ROLE_AP | CTL_ROLE_HUB)
@@ -569,6 +644,20 @@ static const struct ctl_codec ctl_codecs[] = {
 	    stream_open_err_dec, stream_open_err_enc, stream_open_err_clear },
 	{ { CTL_STREAM_CLOSE, "STREAM_CLOSE", BOTH, 0 },
 	    stream_close_dec, stream_close_enc, stream_close_clear },
+	{ { CTL_ALERT, "ALERT", CTL_ROLE_AP, 0 },
+	    json_dec, json_enc, json_clear },
+	{ { CTL_TICKET, "TICKET", CTL_ROLE_HUB, 0 },
+	    json_dec, json_enc, json_clear },
+	{ { CTL_DECISION, "DECISION", CTL_ROLE_AP, 0 },
+	    json_dec, json_enc, json_clear },
+	{ { CTL_COLLECT, "COLLECT", CTL_ROLE_HUB, 0 },
+	    json_dec, json_enc, json_clear },
+	{ { CTL_COLLECT_DATA, "COLLECT_DATA", CTL_ROLE_AP, 0 },
+	    json_dec, json_enc, json_clear },
+	{ { CTL_DOCUMENT, "DOCUMENT", CTL_ROLE_HUB, 0 },
+	    json_dec, json_enc, json_clear },
+	{ { CTL_ACK, "ACK", BOTH, 0 },
+	    json_dec, json_enc, json_clear },
 };
 
 static const struct ctl_codec *

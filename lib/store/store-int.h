@@ -34,4 +34,16 @@ int store_sqlite_err(int rc);
 /* Step st to SQLITE_DONE, then reset it and clear its bindings. */
 int store_step_done(sqlite3_stmt *st);
 
+/*
+ * For the low-rate tables (workflow): prepare sql and bind its parameters
+ * ?1.. from fmt, one letter each: 't' text (const char *, NULL binds ""),
+ * 'n' text or NULL, 'i' int64_t, 'b' blob (const void *, size_t).
+ * *stp is the caller's (sqlite3_finalize).
+ */
+int store_prepare_bind(struct store *s, const char *sql, sqlite3_stmt **stp,
+    const char *fmt, ...);
+/* Prepare, bind and step to completion (no rows expected). */
+int store_run(struct store *s, const char *sql, const char *fmt, ...);
+/* A column as a new string ("" for NULL unless keep_null); NULL on OOM. */
+char *store_col_strdup(sqlite3_stmt *st, int col);
 #endif

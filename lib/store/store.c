@@ -13,6 +13,8 @@
  * reset after each use; everything binds its parameters.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,79 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
 	"  hash BLOB NOT NULL,"
 	"  body BLOB NOT NULL,"
 	"  sig BLOB NOT NULL"
+	") STRICT;",
+	/*
+	 * 1 -> 2: the service workflow. Each daemon keeps its own view of
+	 * the tickets that touch it (R38); the hub alone has the evidence
+	 * vault and its purge jobs; both keep the signed documents.
+	 */
+	"CREATE TABLE ticket ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  ap TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  engineer TEXT NOT NULL,"
+	"  caps_requested INTEGER NOT NULL,"
+	"  caps_granted INTEGER NOT NULL,"
+	"  duration_s INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  purpose TEXT NOT NULL,"
+	"  approver TEXT NOT NULL,"
+	"  emergency INTEGER NOT NULL,"
+	"  not_before_ms INTEGER NOT NULL,"
+	"  not_after_ms INTEGER NOT NULL,"
+	"  grant_doc TEXT,"
+	"  alert TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX ticket_state ON ticket (state);"
+	"CREATE TABLE ticket_history ("
+	"  ticket TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  time_ms INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  who TEXT NOT NULL,"
+	"  from_state TEXT NOT NULL,"
+	"  to_state TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  PRIMARY KEY (ticket, seq)"
+	") STRICT;"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  peer TEXT NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  next_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE evidence_key ("
+	"  ticket TEXT PRIMARY KEY NOT NULL,"
+	"  wrapped BLOB NOT NULL"
+	") STRICT;"
+	"CREATE TABLE evidence_item ("
+	"  ticket TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (ticket, name)"
+	") STRICT;"
+	"CREATE TABLE purge_job ("
+	"  ticket TEXT PRIMARY KEY NOT NULL,"
+	"  due_ms INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TABLE document ("
+	"  ticket TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (ticket, kind)"
 	") STRICT;",
 };
 
@@ -262,7 +337,9 @@ store_open(const char *path, unsigned flags, struct store **out)
 	if (!rdonly) {
 		if ((r = store_exec(s->db, "PRAGMA journal_mode = WAL")) != 0 ||
 		    (r = store_exec(s->db, "PRAGMA synchronous = FULL")) != 0 ||
-		    (r = store_exec(s->db, "PRAGMA foreign_keys = ON")) != 0)
+		    (r = store_exec(s->db, "PRAGMA foreign_keys = ON")) != 0 ||
+		    /* deleted rows (wrapped ticket keys) are overwritten */
+		    (r = store_exec(s->db, "PRAGMA secure_delete = ON")) != 0)
 			goto out;
 		if (version != STORE_SCHEMA_VERSION &&
 		    (r = store_migrate(s->db, (flags & STORE_CREATE) != 0)) != 0)
@@ -411,4 +488,101 @@ store_meta_set(struct store *s, const char *key, const void *val, size_t len)
 		return store_sqlite_err(rc);
 	}
 	return store_step_done(st);
+}
+
+static int
+bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	const char *t;
+	const void *p;
+	size_t n;
+	int i, rc = SQLITE_OK;
+
+	for (i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
+		switch (*fmt) {
+		case 't':
+			t = va_arg(ap, const char *);
+			rc = sqlite3_bind_text(st, i, t != NULL ? t : "", -1,
+			    SQLITE_TRANSIENT);
+			break;
+		case 'n':
+			t = va_arg(ap, const char *);
+			rc = t != NULL ? sqlite3_bind_text(st, i, t, -1,
+			    SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'b':
+			p = va_arg(ap, const void *);
+			n = va_arg(ap, size_t);
+			if (n > INT32_MAX)
+				return RSG_ERR_LIMIT;
+			rc = sqlite3_bind_blob(st, i, p, (int)n,
+			    SQLITE_TRANSIENT);
+			break;
+		default:
+			return RSG_ERR_INVALID_ARG;
+		}
+	}
+	return store_sqlite_err(rc);
+}
+
+int
+store_prepare_bind(struct store *s, const char *sql, sqlite3_stmt **stp,
+    const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int r;
+
+	if (s == NULL || sql == NULL || stp == NULL || fmt == NULL)
+		return RSG_ERR_INVALID_ARG;
+	if ((r = store_sqlite_err(sqlite3_prepare_v2(s->db, sql, -1, &st,
+	    NULL))) != 0)
+		return r;
+	va_start(ap, fmt);
+	r = bind_va(st, fmt, ap);
+	va_end(ap);
+	if (r != 0) {
+		sqlite3_finalize(st);
+		return r;
+	}
+	*stp = st;
+	return 0;
+}
+
+int
+store_run(struct store *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int r, rc;
+
+	if (s == NULL || sql == NULL || fmt == NULL)
+		return RSG_ERR_INVALID_ARG;
+	if ((r = store_sqlite_err(sqlite3_prepare_v2(s->db, sql, -1, &st,
+	    NULL))) != 0)
+		return r;
+	va_start(ap, fmt);
+	r = bind_va(st, fmt, ap);
+	va_end(ap);
+	if (r == 0) {
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			r = (r = store_sqlite_err(rc)) != 0 ? r : RSG_ERR_DB;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+char *
+store_col_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (t == NULL)
+		return strdup("");
+	return strndup((const char *)t, (size_t)n);
 }

@@ -30,6 +30,7 @@ static const struct {
 	{ RSG_ERR_PERM, "unsafe file permissions" },
 	{ RSG_ERR_VERSION, "unsupported version" },
 	{ RSG_ERR_BUSY, "resource busy" },
+	{ RSG_ERR_STATE, "not allowed in the current state" },
 };
 
 const char *

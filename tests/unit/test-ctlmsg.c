@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "rsgate/ctlmsg.h"
 
@@ -897,6 +898,81 @@ test_alloc_failures(void **state)
 	}
 }
 
+/* The workflow messages carry one bounded JSON object each. */
+static struct rsg_buf *
+encode_json(uint16_t type, const char *text)
+{
+	struct rsg_buf *b;
+	struct ctl_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.id = 77;
+	assert_non_null(m.u.json.body = json_loads(text, 0, NULL));
+	assert_non_null(b = buf_new(0));
+	assert_int_equal(ctl_msg_encode(&m, b), 0);
+	json_decref(m.u.json.body);
+	return b;
+}
+
+static void
+test_json_types(void **state)
+{
+	static const uint16_t types[] = { CTL_ALERT, CTL_TICKET, CTL_DECISION,
+	    CTL_COLLECT, CTL_COLLECT_DATA, CTL_DOCUMENT, CTL_ACK };
+	static const char *const bad[] = {
+		"[1,2]", "\"text\"", "{\"a\":1,\"a\":2}", "{\"a\":",
+		"{\"a\":\"x\\u0000y\"}", "{} {}",
+		"{\"a\":[[[[[[[[1]]]]]]]]}",
+	};
+	struct ctl_frame f;
+	struct ctl_msg *m = NULL, em;
+	struct rsg_buf *b;
+	size_t i, used;
+
+	(void)state;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		b = encode_json(types[i], "{\"op\":\"x\",\"n\":[1,{\"k\":true}]}");
+		assert_int_equal(ctl_frame_parse(buf_ptr(b), buf_len(b),
+		    CTL_FRAME_MAX, &f, &used), 0);
+		assert_int_equal(ctl_msg_decode(&f, &m), 0);
+		assert_int_equal(m->type, types[i]);
+		assert_int_equal(m->id, 77);
+		assert_string_equal(json_string_value(json_object_get(
+		    m->u.json.body, "op")), "x");
+		ctl_msg_free(m);
+		m = NULL;
+		buf_free(b);
+	}
+	/* direction: only the AP sends ALERT, only the hub TICKET */
+	assert_int_equal(ctl_type_allowed(CTL_ALERT, CTL_ROLE_HUB, 1),
+	    RSG_ERR_FORMAT);
+	assert_int_equal(ctl_type_allowed(CTL_TICKET, CTL_ROLE_AP, 1),
+	    RSG_ERR_FORMAT);
+	assert_int_equal(ctl_type_allowed(CTL_ACK, CTL_ROLE_AP, 1), 0);
+	assert_int_not_equal(ctl_type_allowed(CTL_ALERT, CTL_ROLE_AP, 0), 0);
+	/* malformed bodies are refused, nothing allocated escapes */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = NULL;
+		assert_int_equal(decode_payload(CTL_DECISION, bad[i],
+		    strlen(bad[i]), &m), RSG_ERR_FORMAT);
+		assert_null(m);
+	}
+	assert_int_equal(decode_payload(CTL_ACK, "", 0, &m), RSG_ERR_INCOMPLETE);
+	/* depth 8 is the limit, both ways */
+	assert_int_equal(decode_payload(CTL_ACK, "{\"a\":[[[[[[[1]]]]]]]}", 21,
+	    &m), 0);
+	ctl_msg_free(m);
+	memset(&em, 0, sizeof(em));
+	em.type = CTL_ACK;
+	assert_non_null(em.u.json.body = json_loads("[1]", 0, NULL));
+	assert_non_null(b = buf_new(0));
+	assert_int_equal(ctl_msg_encode(&em, b), RSG_ERR_FORMAT);
+	assert_int_equal(buf_len(b), 0);
+	json_decref(em.u.json.body);
+	buf_free(b);
+}
+
 /* With RSG_WRITE_CORPUS=DIR: write the seed corpus of the fuzz target. */
 static void
 test_write_corpus(void **state)
@@ -924,6 +1000,20 @@ test_write_corpus(void **state)
 		assert_int_equal(buf_put(all, buf_ptr(b), buf_len(b)), 0);
 		buf_free(b);
 	}
+	b = encode_json(CTL_DECISION, "{\"op\":\"approve\",\"ticket\":\"T-1\","
+	    "\"grant\":\"{}\"}");
+	snprintf(path, sizeof(path), "%s/valid-DECISION", dir);
+	assert_int_equal(file_write_atomic(path, buf_ptr(b), buf_len(b), 0644,
+	    0), 0);
+	assert_int_equal(buf_put(all, buf_ptr(b), buf_len(b)), 0);
+	buf_free(b);
+	b = encode_json(CTL_ALERT, "{\"device\":\"ct-01\",\"severity\":"
+	    "\"error\",\"error_code\":\"E42\"}");
+	snprintf(path, sizeof(path), "%s/valid-ALERT", dir);
+	assert_int_equal(file_write_atomic(path, buf_ptr(b), buf_len(b), 0644,
+	    0), 0);
+	assert_int_equal(buf_put(all, buf_ptr(b), buf_len(b)), 0);
+	buf_free(b);
 	snprintf(path, sizeof(path), "%s/stream-all-types", dir);
 	assert_int_equal(file_write_atomic(path, buf_ptr(all), buf_len(all),
 	    0644, 0), 0);
@@ -949,6 +1039,7 @@ main(void)
 		cmocka_unit_test(test_malformed_fields),
 		cmocka_unit_test(test_hostport_split),
 		cmocka_unit_test(test_type_table),
+		cmocka_unit_test(test_json_types),
 		cmocka_unit_test(test_alloc_failures),
 		cmocka_unit_test(test_write_corpus),
 	};

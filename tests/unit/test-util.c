@@ -783,7 +783,7 @@ test_strerror(void **state)
 
 	(void)state;
 	/* Every code from RSG_OK down to the last has its own text. */
-	for (code = RSG_OK; code >= RSG_ERR_BUSY; code--) {
+	for (code = RSG_OK; code >= RSG_ERR_STATE; code--) {
 		const char *s = rsg_strerror(code);
 
 		assert_non_null(s);
@@ -795,7 +795,7 @@ test_strerror(void **state)
 	}
 	assert_string_equal(rsg_strerror(RSG_OK), "success");
 	assert_string_equal(rsg_strerror(RSG_ERR_NOMEM), "out of memory");
-	assert_string_equal(rsg_strerror(RSG_ERR_BUSY - 1), "unknown error");
+	assert_string_equal(rsg_strerror(RSG_ERR_STATE - 1), "unknown error");
 	assert_string_equal(rsg_strerror(1), "unknown error");
 	assert_string_equal(rsg_strerror(-1000), "unknown error");
 }

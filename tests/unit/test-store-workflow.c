@@ -1,0 +1,261 @@
+/*
+ * test-store-workflow.c: the workflow tables of the store (schema 2):
+ * tickets and history (R38), the outbox, the evidence index, purge jobs
+ * (R44) and signed documents (R45).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rsgate/store.h"
+#include "testutil.h"
+
+struct fix {
+	char *dir;
+	struct store *s;
+};
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_non_null(f->dir = tmpdir_new("store-wf"));
+	assert_int_equal(store_open(tmppath(f->dir, "s.db"), STORE_CREATE,
+	    &f->s), 0);
+	assert_int_equal(store_schema_version(f->s), 2);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+
+	store_close(f->s);
+	tmpdir_rm(f->dir);
+	free(f);
+	return 0;
+}
+
+static int
+count_cb(const struct store_ticket *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_ticket_roundtrip(void **state)
+{
+	struct fix *f = *state;
+	struct store_ticket t, g;
+	int n = 0;
+
+	memset(&t, 0, sizeof(t));
+	t.id = "T-100";
+	t.state = "requested";
+	t.ap = "ap1";
+	t.device = "ct-01";
+	t.engineer = "eng-suzuki";
+	t.caps_requested = 0x5;
+	t.duration_s = 3600;
+	t.reason = "tube arcing, error E42";
+	t.alert = "{\"error_code\":\"E42\"}";
+	t.created_ms = 1000;
+	t.updated_ms = 1001;
+	assert_int_equal(store_ticket_put(f->s, &t), 0);
+	assert_int_equal(store_ticket_get(f->s, "T-100", &g), 0);
+	assert_string_equal(g.state, "requested");
+	assert_string_equal(g.engineer, "eng-suzuki");
+	assert_string_equal(g.purpose, "");	/* NULL stored as "" */
+	assert_null(g.grant_doc);		/* nullable stays NULL */
+	assert_string_equal(g.alert, "{\"error_code\":\"E42\"}");
+	assert_int_equal(g.caps_requested, 0x5);
+	assert_int_equal(g.duration_s, 3600);
+	store_ticket_clear(&g);
+	/* replace: the whole row */
+	t.state = "approved";
+	t.grant_doc = "{\"kind\":\"x\"}";
+	t.caps_granted = 0x1;
+	assert_int_equal(store_ticket_put(f->s, &t), 0);
+	assert_int_equal(store_ticket_get(f->s, "T-100", &g), 0);
+	assert_string_equal(g.state, "approved");
+	assert_string_equal(g.grant_doc, "{\"kind\":\"x\"}");
+	store_ticket_clear(&g);
+	assert_int_equal(store_ticket_get(f->s, "T-404", &g),
+	    RSG_ERR_NOT_FOUND);
+	t.id = "T-101";
+	t.state = "requested";
+	assert_int_equal(store_ticket_put(f->s, &t), 0);
+	assert_int_equal(store_ticket_foreach(f->s, "approved", count_cb, &n),
+	    0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_ticket_foreach(f->s, NULL, count_cb, &n), 0);
+	assert_int_equal(n, 2);
+	t.id = "";
+	assert_int_equal(store_ticket_put(f->s, &t), RSG_ERR_INVALID_ARG);
+}
+
+static int
+hist_cb(const struct store_ticket_step *h, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	assert_int_equal(h->seq, *n);
+	return 0;
+}
+
+static int
+outbox_cb(const struct store_outbox_row *o, void *arg)
+{
+	int64_t *last = arg;
+
+	assert_true(o->id > *last);
+	*last = o->id;
+	assert_string_equal(o->peer, "ap1");
+	return 0;
+}
+
+static void
+test_history_outbox(void **state)
+{
+	struct fix *f = *state;
+	struct store_ticket_step h = { "T-1", 0, 5, "request", "engineer",
+	    "eng-suzuki", "notified", "requested", "" };
+	int64_t id1, id2, last = 0;
+	int n = 0;
+
+	assert_int_equal(store_ticket_history_add(f->s, &h), 0);
+	h.event = "approve";
+	assert_int_equal(store_ticket_history_add(f->s, &h), 0);
+	h.ticket = "T-2";
+	assert_int_equal(store_ticket_history_add(f->s, &h), 0);
+	assert_int_equal(store_ticket_history_foreach(f->s, "T-1", hist_cb,
+	    &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_outbox_add(f->s, "ap1", 33, "{\"op\":\"a\"}",
+	    10, &id1), 0);
+	assert_int_equal(store_outbox_add(f->s, "ap1", 33, "{\"op\":\"b\"}",
+	    11, &id2), 0);
+	assert_int_equal(store_outbox_add(f->s, "ap2", 33, "{}", 12, NULL),
+	    0);
+	assert_int_equal(store_outbox_foreach(f->s, "ap1", outbox_cb, &last),
+	    0);
+	assert_int_equal(last, id2);
+	assert_int_equal(store_outbox_retry(f->s, id1, 99), 0);
+	assert_int_equal(store_outbox_delete(f->s, id1), 0);
+	assert_int_equal(store_outbox_retry(f->s, id1, 99), RSG_ERR_NOT_FOUND);
+}
+
+static int
+item_cb(const struct store_evidence_item *it, void *arg)
+{
+	(*(int *)arg)++;
+	assert_int_equal(it->size, 12345);
+	return 0;
+}
+
+static int
+purge_cb(const struct store_purge_job *j, void *arg)
+{
+	(*(int *)arg)++;
+	assert_string_equal(j->ticket, "T-1");
+	return 0;
+}
+
+static int
+doc_cb(const char *t, const char *k, const char *b, int64_t at, void *arg)
+{
+	(void)t;
+	(void)b;
+	(void)at;
+	assert_string_equal(k, "rsgate.deletion-certificate.v1");
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_evidence_purge_documents(void **state)
+{
+	struct fix *f = *state;
+	static const uint8_t wrapped[60] = { 1, 2, 3 };
+	struct store_evidence_item it = { "T-1", "syslog.txt",
+	    "/vault/T-1/1.enc", 12345, "ab12", 5 };
+	struct rsg_buf *b = NULL;
+	char *body = NULL;
+	int n = 0;
+
+	assert_int_equal(store_evidence_key_put(f->s, "T-1", wrapped,
+	    sizeof(wrapped)), 0);
+	assert_int_equal(store_evidence_key_put(f->s, "T-1", wrapped,
+	    sizeof(wrapped)), RSG_ERR_EXISTS);
+	assert_int_equal(store_evidence_key_get(f->s, "T-1", &b), 0);
+	assert_int_equal(buf_len(b), sizeof(wrapped));
+	assert_memory_equal(buf_ptr(b), wrapped, sizeof(wrapped));
+	buf_free(b);
+	assert_int_equal(store_evidence_key_delete(f->s, "T-1"), 0);
+	assert_int_equal(store_evidence_key_get(f->s, "T-1", &b),
+	    RSG_ERR_NOT_FOUND);
+	assert_int_equal(store_evidence_item_add(f->s, &it), 0);
+	assert_int_equal(store_evidence_item_add(f->s, &it), RSG_ERR_EXISTS);
+	assert_int_equal(store_evidence_item_foreach(f->s, "T-1", item_cb,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_evidence_item_delete_all(f->s, "T-1"), 0);
+	n = 0;
+	assert_int_equal(store_evidence_item_foreach(f->s, "T-1", item_cb,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	/* purge jobs: due only at their time; a failure moves the time */
+	assert_int_equal(store_purge_put(f->s, "T-1", 100), 0);
+	assert_int_equal(store_purge_foreach_due(f->s, 99, purge_cb, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_purge_foreach_due(f->s, 100, purge_cb, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_purge_failed(f->s, "T-1", "EBUSY", 200), 0);
+	n = 0;
+	assert_int_equal(store_purge_foreach_due(f->s, 150, purge_cb, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_purge_done(f->s, "T-1"), 0);
+	assert_int_equal(store_purge_foreach_due(f->s, 1000, purge_cb, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_purge_failed(f->s, "T-1", "x", 1),
+	    RSG_ERR_NOT_FOUND);
+	/* documents */
+	assert_int_equal(store_document_put(f->s, "T-1",
+	    "rsgate.deletion-certificate.v1", "{\"a\":1}", 7), 0);
+	assert_int_equal(store_document_get(f->s, "T-1",
+	    "rsgate.deletion-certificate.v1", &body), 0);
+	assert_string_equal(body, "{\"a\":1}");
+	free(body);
+	assert_int_equal(store_document_get(f->s, "T-1",
+	    "rsgate.work-report.v1", &body), RSG_ERR_NOT_FOUND);
+	assert_int_equal(store_document_foreach(f->s, NULL, doc_cb, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ticket_roundtrip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_outbox, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_evidence_purge_documents,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
