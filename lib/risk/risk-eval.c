@@ -263,7 +263,44 @@ cmp_rows(const void *pa, const void *pb, void *arg)
 		return a->site < b->site ? -1 : 1;
 	if (a->asset != b->asset)
 		return a->asset < b->asset ? -1 : 1;
-	return strcmp(a->id, b->id);
+	return strcmp(((const struct risk_eval_row *)pa)->id,
+	    ((const struct risk_eval_row *)pb)->id);
+}
+
+/* Evaluation rows: one per register row, or one per tagged property. */
+static int
+expand_rows(struct risk_eval *e)
+{
+	const struct risk_register *r = e->reg;
+	size_t i, n = 0;
+	unsigned bit;
+	char id[300];
+
+	for (i = 0; i < r->n_rows; i++)
+		n += r->per_property ? (size_t)__builtin_popcount(
+		    r->threats[r->rows[i].threat].cia) : 1;
+	if ((e->rows = calloc(n + 1, sizeof(*e->rows))) == NULL)
+		return RSG_ERR_NOMEM;
+	for (i = 0; i < r->n_rows; i++) {
+		for (bit = 1; bit <= 4; bit <<= 1) {
+			struct risk_eval_row *x = &e->rows[e->n_rows];
+
+			if (r->per_property &&
+			    !(r->threats[r->rows[i].threat].cia & bit))
+				continue;
+			x->row = i;
+			x->prop = r->per_property ? bit : 0;
+			snprintf(id, sizeof(id), "%s%s", r->rows[i].id,
+			    !r->per_property ? "" : bit == 1 ? "/C" : bit == 2 ?
+			    "/I" : "/A");
+			if ((x->id = strdup(id)) == NULL)
+				return RSG_ERR_NOMEM;
+			e->n_rows++;
+			if (!r->per_property)
+				break;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -271,25 +308,28 @@ eval_rows(struct risk_eval *e)
 {
 	const struct risk_register *r = e->reg;
 	size_t i, j;
+	unsigned cia;
 	int rc, ok;
 
-	if ((e->rows = calloc(r->n_rows + 1, sizeof(*e->rows))) == NULL)
-		return RSG_ERR_NOMEM;
-	for (i = 0; i < r->n_rows; i++) {
-		const struct risk_row *row = &r->rows[i];
+	if ((rc = expand_rows(e)) != 0)
+		return rc;
+	for (i = 0; i < e->n_rows; i++) {
+		struct risk_eval_row *x = &e->rows[i];
+		const struct risk_row *row = &r->rows[x->row];
 		const struct risk_asset *as = risk_asset_find(r, row->asset);
 		const struct risk_threat *th = &r->threats[row->threat];
-		struct risk_eval_row *x = &e->rows[i];
 
-		e->n_rows = i + 1;
-		x->row = i;
-		/* R63: the highest value over the properties the threat tags. */
+		/*
+		 * R63: the highest value over the properties the threat tags
+		 * (per_property: the one property of this row).
+		 */
+		cia = x->prop != 0 ? x->prop : th->cia;
 		x->a = 0;
-		if ((th->cia & 1) && as->c > x->a)
+		if ((cia & 1) && as->c > x->a)
 			x->a = as->c;
-		if ((th->cia & 2) && as->i > x->a)
+		if ((cia & 2) && as->i > x->a)
 			x->a = as->i;
-		if ((th->cia & 4) && as->a > x->a)
+		if ((cia & 4) && as->a > x->a)
 			x->a = as->a;
 		x->t = row->t_over != 0 ? row->t_over : th->t;
 		x->v = row->v_over != 0 ? row->v_over : r->vulns[row->vuln].v;
@@ -373,6 +413,7 @@ risk_eval_free(struct risk_eval *e)
 		free(e->ctl[i].because);
 	free(e->ctl);
 	for (i = 0; i < e->n_rows; i++) {
+		free(e->rows[i].id);
 		free(e->rows[i].credited);
 		free(e->rows[i].facts_used);
 	}
@@ -402,7 +443,7 @@ risk_eval_row(const struct risk_eval *e, const char *id,
 
 	for (i = 0; i < e->n_rows; i++) {
 		x = &e->rows[i];
-		if (strcmp(e->reg->rows[x->row].id, id) != 0)
+		if (strcmp(x->id, id) != 0)
 			continue;
 		out->a = x->a;
 		out->t = x->t;

@@ -178,6 +178,8 @@ struct risk_eval_ctl {
 
 struct risk_eval_row {
 	size_t row;			/* index into reg->rows */
+	char *id;			/* row id, "ID/C" per property */
+	unsigned prop;			/* per_property: 1 C, 2 I, 4 A; else 0 */
 	int a, t, v, r_before, t_now, v_now, r_now, t_target, v_target,
 	    r_target;
 	enum risk_status status;

@@ -126,7 +126,7 @@ risk_report_json(const struct risk_eval *e, struct rsg_buf *o)
 		const struct risk_row *row = &r->rows[x->row];
 
 		if ((rc = buf_putf(o, "%s\n    {\"id\": ", i > 0 ? "," : "")) !=
-		    0 || (rc = risk_put_json(o, row->id)) != 0 ||
+		    0 || (rc = risk_put_json(o, x->id)) != 0 ||
 		    (rc = buf_putf(o, ", \"site\": %d, \"asset_no\": %d, "
 		    "\"a_used\": %d, \"t\": %d, \"v\": %d, \"r_before\": %d, "
 		    "\"t_now\": %d, \"v_now\": %d, \"r_now\": %d, "

@@ -319,7 +319,7 @@ load_method(struct lctx *c, const struct ynode *top)
 	static const char *const sckeys[] = { "min", "max", "labels", NULL };
 	static const char *const lkeys[] = { "upto", "name", "colour", NULL };
 	static const char *const formulas[] = { "product", NULL };
-	static const char *const rules[] = { "max", NULL };
+	static const char *const rules[] = { "max", "per_property", NULL };
 	const struct ynode *m = get(top, "method"), *s, *sc, *lv;
 	struct risk_register *r = c->r;
 	char *tmp = NULL;
@@ -355,6 +355,7 @@ load_method(struct lctx *c, const struct ynode *top)
 	tmp = NULL;
 	if ((rc = get_enum(c, m, "method", "cia_rule", rules, &tmp)) != 0)
 		goto out;
+	r->per_property = strcmp(tmp, "per_property") == 0;
 	if ((rc = get_int(c, m, "method", "accept_max", 1, 1, 125,
 	    &r->accept_max)) != 0)
 		goto out;

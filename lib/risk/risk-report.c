@@ -213,11 +213,11 @@ row_cells(const struct risk_eval *e, const struct risk_eval_row *x,
 			    risk_ctl_state_name(e->ctl[row->controls[i]].state));
 	}
 	k = 0;
-	if (th->cia & 1)
+	if ((x->prop != 0 ? x->prop : th->cia) & 1)
 		cia[k++] = 'C';
-	if (th->cia & 2)
+	if ((x->prop != 0 ? x->prop : th->cia) & 2)
 		cia[k++] = 'I';
-	if (th->cia & 4)
+	if ((x->prop != 0 ? x->prop : th->cia) & 4)
 		cia[k++] = 'A';
 	cia[k] = '\0';
 	if (rc == 0)
@@ -240,7 +240,7 @@ row_cells(const struct risk_eval *e, const struct risk_eval_row *x,
 	cells[2] = (char *)(annex != NULL ?
 	    risk_annex_clause_title(r->catalogue, annex) : "-");
 	cells[3] = (char *)buf_ptr(b[0]);
-	cells[4] = row->id;
+	cells[4] = x->id;
 	cells[5] = (char *)buf_ptr(b[2]);
 	cells[6] = (char *)buf_ptr(b[3]);
 	cells[7] = (char *)buf_ptr(b[4]);
@@ -324,7 +324,7 @@ risk_table_sites(const struct risk_eval *e, struct rtable **out)
 			if ((row->treatment == TR_RETAIN ||
 			    x->status == RISK_ACCEPTED) &&
 			    (rc = buf_putf(b, "%s%s (%s)", buf_len(b) > 0 ?
-			    "; " : "", row->id, row->owner)) != 0)
+			    "; " : "", x->id, row->owner)) != 0)
 				goto out;
 		}
 		if ((rc = buf_put_u8(b, 0)) != 0)
@@ -550,7 +550,7 @@ risk_table_plan(const struct risk_eval *e, struct rtable **out)
 		if (rc != 0 || (rc = buf_put_u8(b[0], 0)) != 0 ||
 		    (rc = buf_put_u8(b[1], 0)) != 0)
 			goto out;
-		cells[0] = row->id;
+		cells[0] = x->id;
 		cells[1] = num(n1, sizeof(n1), x->r_now);
 		cells[2] = num(n2, sizeof(n2), x->r_target);
 		cells[3] = (char *)buf_ptr(b[0]);

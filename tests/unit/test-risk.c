@@ -387,6 +387,7 @@ static void
 test_cia_rule_and_ceilings(void **state)
 {
 	char *base = read_text("mini.yaml"), *t1, *t2;
+	struct risk_row_values x;
 	struct risk_register *r;
 	struct risk_facts *f = NULL;
 	struct risk_eval *e;
@@ -410,6 +411,18 @@ test_cia_rule_and_ceilings(void **state)
 	r = load_ok(t1);
 	e = run(r, f, JUNE_2026);
 	expect_row(e, "R-14-T02", 3, 1, 3, 9, 2, 6, RISK_OK);
+	risk_eval_free(e);
+	risk_register_free(r);
+	/* per_property: one row per tagged property, each with its value. */
+	free(t1);
+	t1 = mutate(base, "cia_rule: max", "cia_rule: per_property");
+	r = load_ok(t1);
+	e = run(r, f, JUNE_2026);
+	expect_row(e, "R-61-T01/C", 3, 2, 3, 18, 3, 18, RISK_TREAT);
+	expect_row(e, "R-61-T01/I", 3, 2, 3, 18, 3, 18, RISK_TREAT);
+	expect_row(e, "R-62-T03/A", 2, 2, 3, 12, 3, 12, RISK_REOPENED);
+	assert_int_equal(risk_eval_row(e, "R-61-T01", &x), RSG_ERR_NOT_FOUND);
+	assert_int_equal(risk_eval_row(e, "R-62-T03/C", &x), RSG_ERR_NOT_FOUND);
 	risk_eval_free(e);
 	risk_register_free(r);
 	risk_facts_free(f);
@@ -492,6 +505,8 @@ static const struct bad_case bad_cases[] = {
 	  "'float'" },
 	{ "formula: product", "formula: sum", "t.yaml:11:", "unknown value "
 	  "'sum'" },
+	{ "cia_rule: max", "cia_rule: min", "t.yaml:12:", "unknown value "
+	  "'min'" },
 	{ "cia: [c, i], t: 2", "cia: [x], t: 2", "t.yaml:29:", "c, i and a" },
 	{ "party: isp}", "party: vendor}", "t.yaml:", "unknown value 'vendor'" },
 	{ "{annex_a: A.9.1.6", "{annex_a: A.99.1", "t.yaml:", "is not in "
