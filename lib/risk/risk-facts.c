@@ -355,11 +355,13 @@ int
 risk_facts_from_json(struct risk_facts *f, const char *text, size_t len,
     char *err, size_t errlen)
 {
+	struct risk_facts *tmp = NULL;
 	json_error_t je;
 	json_t *root, *v, *obj;
 	const char *k;
 	char num[32];
 	const char *s;
+	size_t i;
 	int r = RSG_ERR_FORMAT;
 
 	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) ==
@@ -374,6 +376,10 @@ risk_facts_from_json(struct risk_facts *f, const char *text, size_t len,
 		snprintf(err, errlen, "facts: not a JSON object");
 		goto out;
 	}
+	/* Into a scratch set first: f changes only if all of it is good. */
+	if ((r = risk_facts_new(&tmp)) != 0)
+		goto out;
+	r = RSG_ERR_FORMAT;
 	json_object_foreach(obj, k, v) {
 		s = NULL;
 		if (json_is_true(v))
@@ -391,9 +397,10 @@ risk_facts_from_json(struct risk_facts *f, const char *text, size_t len,
 			    "integer or string", k);
 			goto out;
 		}
-		if (s != NULL && strcmp(s, "unknown") == 0)
-			s = NULL;
-		if ((r = risk_facts_set(f, k, s)) != 0) {
+		/* Unknown: kept as "unknown" here, removed from f below. */
+		if (s == NULL)
+			s = "unknown";
+		if ((r = risk_facts_set(tmp, k, s)) != 0) {
 			snprintf(err, errlen, "fact '%.100s': %s", k,
 			    r == RSG_ERR_INVALID_ARG ? "bad name or value" :
 			    rsg_strerror(r));
@@ -402,8 +409,15 @@ risk_facts_from_json(struct risk_facts *f, const char *text, size_t len,
 			goto out;
 		}
 	}
+	for (i = 0; i < tmp->n; i++) {
+		s = tmp->v[i].value;
+		if ((r = risk_facts_set(f, tmp->v[i].name,
+		    strcmp(s, "unknown") == 0 ? NULL : s)) != 0)
+			goto out;
+	}
 	r = 0;
  out:
+	risk_facts_free(tmp);
 	json_decref(root);
 	return r;
 }
