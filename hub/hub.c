@@ -409,6 +409,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		log_error("audit checkpoint failed: %s", rsg_strerror(r));
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
+	hub_vault_tick(h);
 }
 
 static void
@@ -525,6 +526,7 @@ hub_stop(struct hub *h)
 	struct hub_ap *ap;
 	int r;
 
+	hub_vault_stop(h);	/* answers collects before evhttp goes */
 	hub_api_shutdown(h);
 	hub_ctl_shutdown(h);
 	/* Streams still open end with the hub; each is audited. */
@@ -654,7 +656,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (audit_start(h, err, sizeof(err)) != 0 ||
-	    tls_start(h, err, sizeof(err)) != 0) {
+	    tls_start(h, err, sizeof(err)) != 0 ||
+	    hub_vault_start(h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-hub: %s\n", err);
 		goto out;
 	}

@@ -114,4 +114,14 @@ int vault_destroy(struct vault *v, const char *ticket, unsigned *nfiles)
 /* Whether the ticket still has a wrapped key (1), none (0), or an error. */
 int vault_key_exists(struct vault *v, const char *ticket) RSG_WUR;
 
+struct json_t;
+/*
+ * A signed document's payload (a deletion certificate or a work report,
+ * by kind: SIGNED_KIND_DELETION or SIGNED_KIND_REPORT) as Markdown for
+ * people, appended to out. Every string from the payload is escaped.
+ * RSG_ERR_FORMAT for another kind, RSG_ERR_NOMEM, RSG_ERR_LIMIT.
+ */
+int vault_doc_markdown(const char *kind, const struct json_t *payload,
+    struct rsg_buf *out) RSG_WUR;
+
 #endif /* RSGATE_VAULT_H */
