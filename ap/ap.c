@@ -349,7 +349,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (ap_tls_setup(&ap, err, sizeof(err)) != 0 ||
-	    ap_audit_open(&ap, err, sizeof(err)) != 0) {
+	    ap_audit_open(&ap, err, sizeof(err)) != 0 ||
+	    ap_vault_start(&ap, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
@@ -381,6 +382,7 @@ main(int argc, char **argv)
 		ap_stream_close_all(&ap, "access point shutting down");
 		ap_ctl_stop(&ap);
 	}
+	ap_vault_stop(&ap);
 	if (ap.audit != NULL && audit_close(ap.audit) != 0) {
 		fprintf(stderr, "rsgate-ap: audit log: final checkpoint "
 		    "failed\n");

@@ -29,6 +29,8 @@ struct policy;
 #define AP_AUDIT_TICK_S 5
 
 struct ap_stream;
+struct ap_vault;
+struct store;
 
 struct ap {
 	struct event_base *base;
@@ -57,6 +59,7 @@ struct ap {
 	TAILQ_HEAD(, ap_stream) streams;
 	size_t nstreams;
 	int stopping;
+	struct ap_vault *vault;		/* ap-vault.c */
 };
 
 /* ap-ctl.c */
@@ -82,5 +85,20 @@ void ap_stream_close_all(struct ap *ap, const char *reason);
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);
+
+/* ap-vault.c: COLLECT and DOCUMENT from the hub */
+int ap_vault_start(struct ap *ap, char *err, size_t errlen);
+void ap_vault_stop(struct ap *ap);
+void ap_vault_ctl(struct ap *ap, const struct ctl_msg *m);
+/* The AP's store (tickets, documents), or NULL before start. */
+struct store *ap_vault_store(struct ap *ap);
+/*
+ * The AP's own grant check: its record of ticket is approved or active,
+ * grants every capability in caps on device, and now is inside the
+ * window. 0 only on that explicit allow; otherwise RSG_ERR_PERM with
+ * *why (static). Fail closed.
+ */
+int ap_grant_check(struct ap *ap, const char *ticket, const char *device,
+    unsigned caps, const char **why) RSG_WUR;
 
 #endif /* RSGATE_AP_H */

@@ -19,6 +19,12 @@ extern const struct cmd_entry cmd_pki_revoke_entry;
 extern const struct cmd_entry cmd_pki_crl_entry;
 extern const struct cmd_entry cmd_pki_show_entry;
 extern const struct cmd_entry cmd_pki_verify_entry;
+extern const struct cmd_entry cmd_collect_entry;
+extern const struct cmd_entry cmd_evidence_list_entry;
+extern const struct cmd_entry cmd_evidence_get_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_verify_document_entry;
+extern const struct cmd_entry cmd_vault_keygen_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_audit_init_entry,
@@ -34,5 +40,11 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pki_crl_entry,
 	&cmd_pki_show_entry,
 	&cmd_pki_verify_entry,
+	&cmd_collect_entry,
+	&cmd_evidence_list_entry,
+	&cmd_evidence_get_entry,
+	&cmd_report_entry,
+	&cmd_verify_document_entry,
+	&cmd_vault_keygen_entry,
 	NULL,
 };
