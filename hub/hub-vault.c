@@ -481,9 +481,11 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 		collect_free(hv, hc);
 		goto out;
 	}
+	/* device and path point into o: copied into hc, used from there. */
 	json_decref(o);
-	o = json_pack("{s:s, s:s, s:s, s:I}", "ticket", ticket, "device",
-	    device, "path", path, "max_bytes", (json_int_t)hv->collect_max);
+	o = json_pack("{s:s, s:s, s:s, s:I}", "ticket", hc->ticket, "device",
+	    hc->device, "path", hc->name, "max_bytes",
+	    (json_int_t)hv->collect_max);
 	if (o == NULL) {
 		reply_error(req, 500, "out of memory", NULL);
 		collect_free(hv, hc);
@@ -495,8 +497,8 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 	m.type = CTL_COLLECT;
 	m.id = hc->reqid;
 	m.u.json.body = o;
-	log_info("collect %s from %s for ticket %s via %s", path, device,
-	    ticket, ap->name);
+	log_info("collect %s from %s for ticket %s via %s", hc->name,
+	    hc->device, hc->ticket, ap->name);
 	/* A failed send closes the AP, which fails hc (conn_closed). */
 	(void)hub_ctl_send(ap->conn, &m);
  out:
