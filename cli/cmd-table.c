@@ -6,6 +6,7 @@
 
 #include "rsgate.h"
 
+extern const struct cmd_entry cmd_ap_sessions_entry;
 extern const struct cmd_entry cmd_audit_init_entry;
 extern const struct cmd_entry cmd_audit_append_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
@@ -27,6 +28,7 @@ extern const struct cmd_entry cmd_verify_document_entry;
 extern const struct cmd_entry cmd_vault_keygen_entry;
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_ap_sessions_entry,
 	&cmd_audit_init_entry,
 	&cmd_audit_append_entry,
 	&cmd_audit_verify_entry,
