@@ -26,6 +26,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <jansson.h>
 
 #include "rsgate/config.h"
@@ -495,6 +496,143 @@ ap_vault_ctl(struct ap *ap, const struct ctl_msg *m)
 		on_document(ap, m);
 }
 
+/* ---- admin routes: what the hospital received ---------------------------------- */
+
+struct doc_list {
+	struct ap *ap;
+	const char *kind;
+	const char *ticket;		/* one ticket, or NULL for all */
+	json_t *arr;
+};
+
+/* Re-verify a stored document: the store could have been edited since. */
+static json_t *
+doc_entry(struct ap *ap, const char *ticket, const char *kind,
+    const char *body, int64_t created_ms, int full)
+{
+	struct rsg_buf *md = NULL;
+	json_t *pl = NULL, *o;
+	char t[64], err[300];
+	int ok;
+
+	err[0] = '\0';
+	ok = signed_doc_verify(body, strlen(body), kind, ap->vault->trust,
+	    PKI_ROLE_HUB, time_now_ms() / 1000, &pl, NULL, 0, NULL, err,
+	    sizeof(err)) == 0;
+	o = json_pack("{s:s, s:s, s:s, s:b}", "ticket", ticket, "kind", kind,
+	    "received", time_format_rfc3339(created_ms, t, sizeof(t)),
+	    "verified", ok);
+	if (o == NULL)
+		goto out;
+	if (!ok)
+		json_object_set_new(o, "verify_error", json_string(err));
+	if (ok && strcmp(kind, SIGNED_KIND_DELETION) == 0) {
+		json_object_set(o, "destroyed", json_object_get(pl,
+		    "destroyed"));
+		json_object_set(o, "device", json_object_get(pl, "device"));
+		json_object_set(o, "hub", json_object_get(pl, "hub"));
+		json_object_set_new(o, "items", json_integer((json_int_t)
+		    json_array_size(json_object_get(pl, "items"))));
+	}
+	if (full) {
+		json_object_set_new(o, "document", json_string(body));
+		if (ok && (md = buf_new(0)) != NULL &&
+		    vault_doc_markdown(kind, pl, md) == 0 &&
+		    buf_put_u8(md, 0) == 0)
+			json_object_set_new(o, "markdown",
+			    json_string((const char *)buf_ptr(md)));
+	}
+ out:
+	buf_free(md);
+	json_decref(pl);
+	return o;
+}
+
+static int
+doc_cb(const char *ticket, const char *kind, const char *body,
+    int64_t created_ms, void *arg)
+{
+	struct doc_list *dl = arg;
+	json_t *o;
+
+	if (dl->ticket != NULL && strcmp(dl->ticket, ticket) != 0)
+		return 0;
+	if ((o = doc_entry(dl->ap, ticket, kind, body, created_ms,
+	    dl->ticket != NULL)) == NULL ||
+	    json_array_append_new(dl->arr, o) != 0)
+		return RSG_ERR_NOMEM;
+	return 0;
+}
+
+/* GET PREFIX (all of a kind) and GET PREFIX/T (one ticket's, in full). */
+static void
+admin_docs(struct ap *ap, struct evhttp_request *req, const char *path,
+    const char *kind, const char *prefix, const char *listkey)
+{
+	struct doc_list dl;
+	char *ticket = NULL;
+	size_t plen = strlen(prefix);
+	int r;
+
+	memset(&dl, 0, sizeof(dl));
+	dl.ap = ap;
+	dl.kind = kind;
+	if (path[plen] == '/' && path[plen + 1] != '\0') {
+		if ((ticket = evhttp_uridecode(path + plen + 1, 0,
+		    NULL)) == NULL || !name_ok(ticket, STORE_TICKET_ID_MAX)) {
+			free(ticket);
+			ap_admin_error(req, 400, "bad ticket id", NULL);
+			return;
+		}
+		dl.ticket = ticket;
+	}
+	if ((dl.arr = json_array()) == NULL) {
+		free(ticket);
+		ap_admin_error(req, 500, "out of memory", NULL);
+		return;
+	}
+	if ((r = store_document_foreach(ap->vault->store, kind, doc_cb,
+	    &dl)) != 0) {
+		json_decref(dl.arr);
+		free(ticket);
+		ap_admin_error(req, 500, "cannot read the documents",
+		    rsg_strerror(r));
+		return;
+	}
+	if (ticket != NULL) {
+		if (json_array_size(dl.arr) == 0)
+			ap_admin_error(req, 404, "none received for this "
+			    "ticket", NULL);
+		else
+			ap_admin_reply(req, 200, json_incref(json_array_get(
+			    dl.arr, 0)));
+		json_decref(dl.arr);
+		free(ticket);
+		return;
+	}
+	ap_admin_reply(req, 200, json_pack("{s:o}", listkey, dl.arr));
+}
+
+static void
+admin_certificates(struct ap *ap, struct evhttp_request *req,
+    const char *path, const char *query, const struct ap_admin_caller *who)
+{
+	(void)query;
+	(void)who;
+	admin_docs(ap, req, path, SIGNED_KIND_DELETION, "/v1/certificates",
+	    "certificates");
+}
+
+static void
+admin_reports(struct ap *ap, struct evhttp_request *req, const char *path,
+    const char *query, const struct ap_admin_caller *who)
+{
+	(void)query;
+	(void)who;
+	admin_docs(ap, req, path, SIGNED_KIND_REPORT, "/v1/reports",
+	    "reports");
+}
+
 /* ---- start and stop ----------------------------------------------------------- */
 
 int
@@ -515,8 +653,15 @@ ap_vault_start(struct ap *ap, char *err, size_t errlen)
 		    config_get_string(ap->cfg, "audit_db"), rsg_strerror(r));
 		return r;
 	}
-	return pki_trust_load(config_get_string(ap->cfg, "ca"),
-	    config_get_string(ap->cfg, "crl"), &av->trust, err, errlen);
+	if ((r = pki_trust_load(config_get_string(ap->cfg, "ca"),
+	    config_get_string(ap->cfg, "crl"), &av->trust, err, errlen)) != 0)
+		return r;
+	if ((r = ap_admin_route(ap, "GET", "/v1/certificates",
+	    admin_certificates)) != 0 ||
+	    (r = ap_admin_route(ap, "GET", "/v1/reports", admin_reports)) != 0)
+		snprintf(err, errlen, "cannot add the admin routes: %s",
+		    rsg_strerror(r));
+	return r;
 }
 
 void

@@ -48,4 +48,13 @@ int cli_hub_call(const struct cmd_entry *self, struct api *a,
 /* Append s %-encoded (RFC 3986 unreserved kept) to out of outlen bytes. */
 int cli_path_escape(const char *s, char *out, size_t outlen);
 
+/*
+ * `rsgate ap certificates|report`: GET PREFIX (a table of what the AP
+ * received, from the list under listkey) or PREFIX/T (one, as Markdown)
+ * on the AP's admin socket; with ticket_positional the ticket is the
+ * command's argument and required.
+ */
+int cli_ap_docs(const struct cmd_entry *self, int argc, char **argv,
+    const char *prefix, const char *listkey, int ticket_positional);
+
 #endif

@@ -26,6 +26,8 @@ extern const struct cmd_entry cmd_evidence_get_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_verify_document_entry;
 extern const struct cmd_entry cmd_vault_keygen_entry;
+extern const struct cmd_entry cmd_ap_certificates_entry;
+extern const struct cmd_entry cmd_ap_report_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_ap_sessions_entry,
@@ -48,5 +50,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_report_entry,
 	&cmd_verify_document_entry,
 	&cmd_vault_keygen_entry,
+	&cmd_ap_certificates_entry,
+	&cmd_ap_report_entry,
 	NULL,
 };

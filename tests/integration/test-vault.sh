@@ -137,6 +137,7 @@ device "ct-01 site=radiology model=Acme-CT-9000"
 service "ct-01 log-collect 127.0.0.1:$DEVPORT"
 audit_db ap.db
 audit_key ap-audit.key
+admin_socket $T/ap.sock
 heartbeat 1s
 dead_after 3s
 reconnect_max 1s
@@ -221,7 +222,15 @@ expect_exit 0 "report (JSON)" -- $S report --ticket T-1 --format json
 cp "$T/out" report.json
 expect_exit 0 "the report verifies offline" -- "$RSGATE" verify-document report.json --ca ca/ca.crt
 
-# At the AP: stored as received, and it verifies there too.
+# At the AP: stored as received, verified again when shown.
+expect_exit 0 "ap certificates" -- "$RSGATE" ap certificates -c ap.conf
+expect_grep "$T/out" '^T-1 .* ct-01 +1 +yes$' "the AP lists the certificate, verified"
+expect_exit 0 "ap certificates --ticket" -- "$RSGATE" ap certificates -c ap.conf --ticket T-1
+expect_grep "$T/out" '^# Deletion certificate: ticket T-1' "the hospital reads the certificate"
+expect_grep "$T/out" "service-01.log .*$SHA" "with the item and its hash"
+expect_exit 0 "ap report" -- "$RSGATE" ap report T-1 -c ap.conf
+expect_grep "$T/out" '^# Work report: ticket T-1' "R58: the AP has the work report"
+expect_exit 1 "ap report of an unknown ticket" -- "$RSGATE" ap report T-9 -c ap.conf
 sql ap.db "SELECT body FROM document WHERE ticket = 'T-1' AND kind = 'rsgate.deletion-certificate.v1'" >ap-cert.json
 expect_exit 0 "the AP's copy verifies" -- "$RSGATE" verify-document ap-cert.json --ca ca/ca.crt
 [ "$(sql ap.db "SELECT count(*) FROM document WHERE ticket = 'T-1'")" = 2 ] && ok ||
