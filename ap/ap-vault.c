@@ -303,7 +303,7 @@ collect_read_cb(struct bufferevent *bev, void *arg)
 static void
 collect_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct av_collect *c = arg;
+	struct av_collect *c = arg, *x;
 	char cmd[VAULT_NAME_MAX + 8];
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -317,8 +317,6 @@ collect_event_cb(struct bufferevent *bev, short what, void *arg)
 		    bufferevent_get_input(bev)) > 0) {
 			collect_step(c);
 			/* c may be gone: look it up again. */
-			struct av_collect *x;
-
 			TAILQ_FOREACH(x, &c->ap->vault->collects, entry)
 				if (x == c)
 					break;

@@ -102,3 +102,14 @@ cli_path_escape(const char *s, char *out, size_t outlen)
 	out[j] = '\0';
 	return 0;
 }
+
+int
+cli_path_append(char *out, size_t outlen, const char *s)
+{
+	size_t have = strlen(out), n = strlen(s);
+
+	if (n >= outlen - have)
+		return RSG_ERR_LIMIT;
+	memcpy(out + have, s, n + 1);
+	return 0;
+}

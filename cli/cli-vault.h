@@ -47,6 +47,8 @@ int cli_hub_call(const struct cmd_entry *self, struct api *a,
     json_t **reply);
 /* Append s %-encoded (RFC 3986 unreserved kept) to out of outlen bytes. */
 int cli_path_escape(const char *s, char *out, size_t outlen);
+/* Append s as it is; RSG_ERR_LIMIT (out unchanged) if it does not fit. */
+int cli_path_append(char *out, size_t outlen, const char *s);
 
 /*
  * `rsgate ap certificates|report`: GET PREFIX (a table of what the AP

@@ -49,9 +49,8 @@ cmd_collect_exec(const struct cmd_entry *self, int argc, char **argv)
 		return cli_usage_error(self, "--ticket, --device and --file "
 		    "are required");
 	if (cli_path_escape(ticket, path, sizeof(path)) != 0 ||
-	    strlen(path) + sizeof("/collect") > sizeof(path))
+	    cli_path_append(path, sizeof(path), "/collect") != 0)
 		return cli_usage_error(self, "--ticket is too long");
-	strncat(path, "/collect", sizeof(path) - strlen(path) - 1);
 	if (cli_hub_open(self, &hc, &api, &ex) != 0)
 		return ex;
 	if ((body = json_pack("{s:s, s:s}", "device", device, "path",

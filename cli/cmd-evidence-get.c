@@ -53,9 +53,8 @@ cmd_evidence_get_exec(const struct cmd_entry *self, int argc, char **argv)
 		return cli_usage_error(self, "--ticket and --name are "
 		    "required");
 	if (cli_path_escape(ticket, path, sizeof(path)) != 0 ||
-	    strlen(path) + sizeof("/evidence/") > sizeof(path))
+	    cli_path_append(path, sizeof(path), "/evidence/") != 0)
 		return cli_usage_error(self, "--ticket is too long");
-	strncat(path, "/evidence/", sizeof(path) - strlen(path) - 1);
 	if (cli_path_escape(name, path, sizeof(path)) != 0)
 		return cli_usage_error(self, "--name is too long");
 	if (cli_hub_open(self, &hc, &api, &ex) != 0)

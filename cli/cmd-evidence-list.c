@@ -41,9 +41,8 @@ cmd_evidence_list_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (ticket == NULL)
 		return cli_usage_error(self, "--ticket is required");
 	if (cli_path_escape(ticket, path, sizeof(path)) != 0 ||
-	    strlen(path) + sizeof("/evidence") > sizeof(path))
+	    cli_path_append(path, sizeof(path), "/evidence") != 0)
 		return cli_usage_error(self, "--ticket is too long");
-	strncat(path, "/evidence", sizeof(path) - strlen(path) - 1);
 	if (cli_hub_open(self, &hc, &api, &ex) != 0)
 		return ex;
 	if ((ex = cli_hub_call(self, api, "GET", path, NULL, 200,

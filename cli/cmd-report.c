@@ -50,10 +50,9 @@ cmd_report_exec(const struct cmd_entry *self, int argc, char **argv)
 	if (strcmp(format, "md") != 0 && strcmp(format, "json") != 0)
 		return cli_usage_error(self, "--format must be md or json");
 	if (cli_path_escape(ticket, path, sizeof(path)) != 0 ||
-	    strlen(path) + sizeof("/certificate") > sizeof(path))
+	    cli_path_append(path, sizeof(path), cert ? "/certificate" :
+	    "/report") != 0)
 		return cli_usage_error(self, "--ticket is too long");
-	strncat(path, cert ? "/certificate" : "/report",
-	    sizeof(path) - strlen(path) - 1);
 	if (cli_hub_open(self, &hc, &api, &ex) != 0)
 		return ex;
 	if ((ex = cli_hub_call(self, api, "GET", path, NULL, 200,

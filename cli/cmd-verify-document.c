@@ -7,6 +7,7 @@
  * Prints the verdict and the document; exit 1 if it does not verify.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>

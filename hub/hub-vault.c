@@ -573,8 +573,8 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 		if (r == RSG_ERR_VERIFY)
 			log_error("evidence %s of ticket %s does not verify: "
 			    "altered or truncated", name, ticket);
-		reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : r ==
-		    RSG_ERR_VERIFY ? 500 : 500, r == RSG_ERR_NOT_FOUND ?
+		reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
+		    r == RSG_ERR_NOT_FOUND ?
 		    "no such item" : r == RSG_ERR_VERIFY ? "the stored file "
 		    "does not verify" : "internal error", rsg_strerror(r));
 		return;

@@ -120,6 +120,7 @@ static int
 report_md(const json_t *p, struct rsg_buf *out)
 {
 	char a[CELL_MAX], b[CELL_MAX], c[CELL_MAX], d[CELL_MAX];
+	char e[CELL_MAX], f[CELL_MAX];
 	const json_t *streams, *s, *hist, *h;
 	size_t i;
 	int r;
@@ -189,7 +190,8 @@ report_md(const json_t *p, struct rsg_buf *out)
 			    esc(str(h, "event"), b, sizeof(b)),
 			    esc(str(h, "who"), c, sizeof(c)),
 			    esc(str(h, "actor"), d, sizeof(d)),
-			    str(h, "from"), str(h, "to"))) != 0)
+			    esc(str(h, "from"), e, sizeof(e)),
+			    esc(str(h, "to"), f, sizeof(f)))) != 0)
 				return r;
 		}
 		if ((r = buf_putf(out, "\n")) != 0)
