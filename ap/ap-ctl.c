@@ -243,6 +243,10 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 	case CTL_STREAM_OPEN:
 		ap_stream_open(ap, m);
 		return ap->ctl == NULL ? -1 : 0;
+	case CTL_COLLECT:
+	case CTL_DOCUMENT:
+		ap_vault_ctl(ap, m);
+		return ap->ctl == NULL ? -1 : 0;
 	case CTL_STREAM_CLOSE:
 		snprintf(reason, sizeof(reason), "closed by the hub: %s",
 		    str_escape(m->u.stream_close.reason, q, sizeof(q)));

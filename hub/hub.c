@@ -566,6 +566,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
 	hub_refusals_tick(h, 0);
+	hub_vault_tick(h);
 }
 
 static void
@@ -739,6 +740,7 @@ hub_stop(struct hub *h)
 	struct hub_ap *ap;
 	int r;
 
+	hub_vault_stop(h);	/* answers collects before evhttp goes */
 	hub_api_shutdown(h);
 	hub_ctl_shutdown(h);
 	/* Streams still open end with the hub; each is audited. */
@@ -871,7 +873,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (audit_start(h, err, sizeof(err)) != 0 ||
-	    tls_start(h, err, sizeof(err)) != 0) {
+	    tls_start(h, err, sizeof(err)) != 0 ||
+	    hub_vault_start(h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-hub: %s\n", err);
 		goto out;
 	}

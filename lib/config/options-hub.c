@@ -81,6 +81,24 @@ static const struct config_option hub_options[] = {
 	    "minute is counted and written as one record \"N more refusals "
 	    "from ADDRESS in the last minute\", so a flood cannot turn into "
 	    "a flood of synchronous audit writes." },
+	{ "evidence_dir", CONFIG_PATH, 0, 0, NULL, NULL, 0,
+	    "Folder of the evidence vault (created with mode 0700): files "
+	    "collected from devices (`rsgate collect`), encrypted at rest "
+	    "under a per-ticket key (docs/EVIDENCE.md). Unset: no vault, "
+	    "collect is refused." },
+	{ "master_key", CONFIG_PATH, 0, 0, NULL, NULL, CONFIG_F_SENSITIVE,
+	    "The vault's master key (32 bytes, mode 0600; refused if group "
+	    "or others may read it) that wraps every ticket key. Created at "
+	    "first start if missing, or beforehand with `rsgate vault "
+	    "keygen`. Required with `evidence_dir`." },
+	{ "evidence_retention", CONFIG_DURATION, 0, 365 * 86400, "0s", NULL,
+	    0,
+	    "How long a ticket's evidence is kept after the ticket ends "
+	    "(closed, expired, terminated, denied) before it is destroyed and "
+	    "the deletion certificate issued (R44). 0: at once." },
+	{ "collect_max", CONFIG_INT, 1, 64 * 1024 * 1024, "16777216", NULL, 0,
+	    "Largest file, in bytes, that one `rsgate collect` may bring into "
+	    "the vault; the access point stops at this size." },
 	{ "log_level", CONFIG_ENUM, 0, 0, "info", log_levels, 0,
 	    "Least severe log level written to stderr." },
 };
