@@ -332,6 +332,10 @@ main(int argc, char **argv)
 	if (log_level_parse(config_get_string(ap.cfg, "log_level"),
 	    &level) == 0)
 		log_init("rsgate-ap", level);
+	if (check && ap_alert_check(&ap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-ap: %s: %s\n", path, err);
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n", path);
 		ex = 0;
@@ -366,6 +370,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-ap: cannot set up the event loop\n");
 		goto out;
 	}
+	if (ap_alert_start(&ap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-ap: %s\n", err);
+		goto out;
+	}
 	if (ap_ctl_start(&ap) != 0) {
 		fprintf(stderr, "rsgate-ap: cannot start the control "
 		    "channel\n");
@@ -380,6 +388,7 @@ main(int argc, char **argv)
 	if (ap.base != NULL) {
 		ap_stream_close_all(&ap, "access point shutting down");
 		ap_ctl_stop(&ap);
+		ap_alert_stop(&ap);
 	}
 	if (ap.audit != NULL && audit_close(ap.audit) != 0) {
 		fprintf(stderr, "rsgate-ap: audit log: final checkpoint "

@@ -29,6 +29,7 @@ struct policy;
 #define AP_AUDIT_TICK_S 5
 
 struct ap_stream;
+struct ap_alert;
 
 struct ap {
 	struct event_base *base;
@@ -53,6 +54,8 @@ struct ap {
 	int64_t backoff_ms;		/* next delay before jitter */
 	struct event *ev_retry, *ev_ping, *ev_tick;
 	struct event *ev_term, *ev_int;
+
+	struct ap_alert *alert;		/* ap-alert.c: alert inputs */
 
 	TAILQ_HEAD(, ap_stream) streams;
 	size_t nstreams;
@@ -79,6 +82,16 @@ void ap_stream_close_by_id(struct ap *ap, const uint8_t *id,
     const char *reason);
 /* End every stream (shutdown): audit, STREAM_CLOSE, free. */
 void ap_stream_close_all(struct ap *ap, const char *reason);
+
+/* ap-alert.c: device alerts (HTTP, syslog) forwarded through the outbox. */
+int ap_alert_start(struct ap *ap, char *err, size_t errlen);
+void ap_alert_stop(struct ap *ap);
+/* -t: check the alert_token lines, their files and devices. */
+int ap_alert_check(struct ap *ap, char *err, size_t errlen);
+/* The control channel came up (HELLO_ACK) or went down; an ACK arrived. */
+void ap_alert_ctl_up(struct ap *ap);
+void ap_alert_ctl_down(struct ap *ap);
+void ap_alert_ack(struct ap *ap, const struct ctl_msg *m);
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);
