@@ -502,7 +502,7 @@ job_start(struct hub_alert *ha, struct notify_job *j, const char *text)
 	const char *ticket, *event, *ca = config_get_string(cfg, "smtp_ca");
 	const char *pwf = config_get_string(cfg, "smtp_password_file");
 	char err[256], id[ALERT_ID_MAX + 1], ap[ALERT_DEVICE_MAX + 1];
-	char pw[NOTIFY_PASSWORD_MAX], sender[300];
+	char pw[NOTIFY_PASSWORD_MAX], sender[300], ev[16];
 	size_t i;
 	int r = RSG_ERR_FORMAT;
 
@@ -514,10 +514,12 @@ job_start(struct hub_alert *ha, struct notify_job *j, const char *text)
 	    0 && strcmp(event, "updated") != 0))
 		goto out;
 	snprintf(j->ticket, sizeof(j->ticket), "%s", ticket);
+	snprintf(ev, sizeof(ev), "%s", event);
 	if ((j->post = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		r = RSG_ERR_NOMEM;
 		goto out;
 	}
+	/* ticket and event point into o: use the copies from here on. */
 	json_object_del(o, "ticket");
 	json_object_del(o, "event");
 	/* Re-validated: nothing but the allow-listed fields goes out. */
@@ -535,7 +537,7 @@ job_start(struct hub_alert *ha, struct notify_job *j, const char *text)
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
 	if (j->type == NOTIFY_TYPE_MAIL) {
 		if ((j->payload = buf_new(NOTIFY_MAIL_MAX)) == NULL ||
-		    (r = mail_build(ha, &a, ap, ticket, event,
+		    (r = mail_build(ha, &a, ap, j->ticket, ev,
 		    j->payload)) != 0)
 			goto out;
 		r = RSG_ERR_NOMEM;
