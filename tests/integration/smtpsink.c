@@ -4,9 +4,12 @@
  * message it accepts to DIR/msg-PID-N.eml (atomically), preceded by
  * "X-Sink-From:", "X-Sink-To:" and "X-Sink-TLS: yes|no" lines. With
  * --tls CERT KEY it offers STARTTLS (and --require-tls refuses MAIL before
- * it). Prints "listening on HOST:PORT"; SIGTERM ends it.
+ * it). With --http it is instead a webhook receiver: each HTTP request is
+ * stored as DIR/hook-PID-N.txt (request line, headers, body) and answered
+ * 204. Prints "listening on HOST:PORT"; SIGTERM ends it.
  *
  *	smtpsink [-l 127.0.0.1:0] -d DIR [--tls CERT KEY [--require-tls]]
+ *	smtpsink --http [-l 127.0.0.1:0] -d DIR
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -169,6 +172,56 @@ serve(int fd, SSL_CTX *ctx, int require_tls, const char *dir,
 	buf_free(msg);
 }
 
+/* One HTTP request: stored with its headers and body, answered 204. */
+static void
+serve_http(int fd, const char *dir, unsigned *count)
+{
+	struct sess s;
+	struct rsg_buf *msg = NULL;
+	char line[SINK_LINE_MAX + 1], path[4096];
+	uint64_t clen = 0;
+	size_t take;
+	ssize_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.fd = fd;
+	if ((msg = buf_new(SINK_MSG_MAX)) == NULL)
+		return;
+	while (sess_line(&s, line, sizeof(line)) == 0 && line[0] != '\0') {
+		if (strncasecmp(line, "Content-Length:", 15) == 0 &&
+		    parse_u64(line + 15 + strspn(line + 15, " "), 0,
+		    SINK_MSG_MAX / 2, &clen) != 0)
+			goto out;
+		if (buf_putf(msg, "%s\n", line) != 0)
+			goto out;
+	}
+	if (buf_putf(msg, "\n") != 0)
+		goto out;
+	while (clen > 0) {
+		if (s.inlen == 0) {
+			if ((n = read(fd, s.in, sizeof(s.in))) <= 0)
+				goto out;
+			s.inlen = (size_t)n;
+		}
+		take = s.inlen < clen ? s.inlen : (size_t)clen;
+		if (buf_put(msg, s.in, take) != 0)
+			goto out;
+		memmove(s.in, s.in + take, s.inlen - take);
+		s.inlen -= take;
+		clen -= take;
+	}
+	snprintf(path, sizeof(path), "%s/hook-%ld-%u.txt", dir, (long)getpid(),
+	    ++*count);
+	if (file_write_atomic(path, buf_ptr(msg), buf_len(msg), 0644, 0) != 0)
+		goto out;
+	printf("request %u stored\n", *count);
+	fflush(stdout);
+	(void)sess_write(&s, "HTTP/1.1 204 No Content\r\nConnection: close"
+	    "\r\n\r\n");
+ out:
+	buf_free(msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -181,7 +234,7 @@ main(int argc, char **argv)
 	char host[64];
 	uint64_t port;
 	unsigned count = 0;
-	int i, lfd, fd, one = 1, require_tls = 0;
+	int i, lfd, fd, one = 1, require_tls = 0, http = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
@@ -193,6 +246,8 @@ main(int argc, char **argv)
 			key = argv[++i];
 		} else if (strcmp(argv[i], "--require-tls") == 0)
 			require_tls = 1;
+		else if (strcmp(argv[i], "--http") == 0)
+			http = 1;
 		else {
 			dir = NULL;
 			break;
@@ -202,7 +257,8 @@ main(int argc, char **argv)
 	    (size_t)(colon - listen_at) >= sizeof(host) ||
 	    parse_u64(colon + 1, 0, 65535, &port) != 0) {
 		fprintf(stderr, "usage: smtpsink [-l HOST:PORT] -d DIR "
-		    "[--tls CERT KEY [--require-tls]]\n");
+		    "[--tls CERT KEY [--require-tls]]\n"
+		    "       smtpsink --http [-l HOST:PORT] -d DIR\n");
 		return 2;
 	}
 	memcpy(host, listen_at, (size_t)(colon - listen_at));
@@ -242,7 +298,10 @@ main(int argc, char **argv)
 		/* A stuck client must not stop the sink for ever. */
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		serve(fd, ctx, require_tls, dir, &count);
+		if (http)
+			serve_http(fd, dir, &count);
+		else
+			serve(fd, ctx, require_tls, dir, &count);
 		close(fd);
 		ERR_clear_error();
 	}

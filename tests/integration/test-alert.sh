@@ -1,6 +1,7 @@
 # test-alert.sh: failure notification, step 1 of the service workflow
 # (R6-R8), with real processes: rsgate-hub, rsgate-ap, the simulated device
-# and a local SMTP server (smtpsink, STARTTLS with the test CA).
+# and a local SMTP server (smtpsink, STARTTLS with the test CA) and webhook
+# receiver (smtpsink --http).
 #  - R6: a device alert over HTTP (its own token) reaches the hub, which
 #    opens a ticket (ticket.notify audited) and mails it over STARTTLS with
 #    the filtered fields; a syslog (RFC 5424) alert does the same;
@@ -78,6 +79,11 @@ start_sink() {
 start_sink
 wait_line sink.out '^listening on' || { fail "smtpsink did not start"; finish; }
 SP=$(port_of sink.out "")
+mkdir hooks
+"$SINK" --http -l 127.0.0.1:0 -d hooks >hook.out 2>hook.err &
+PIDS="$PIDS $!"
+wait_line hook.out '^listening on' || { fail "webhook sink did not start"; finish; }
+WP=$(port_of hook.out "")
 
 # --- the hub -------------------------------------------------------------------
 cat >hub.conf <<CONF
@@ -99,6 +105,7 @@ smtp_from rsgate@vendor.example
 smtp_to service@vendor.example
 smtp_to oncall@vendor.example
 notify_retry_max 2s
+webhook_url http://127.0.0.1:$WP/rsgate
 CONF
 expect_exit 0 "hub -t with the mail keys" -- "$HUB" -c hub.conf -t
 start_hub() {
@@ -177,6 +184,12 @@ expect_grep "$M1" '^Model: +Acme CT-9000' "the mail has the model"
 expect_grep "$M1" '^Severity: +critical' "the mail has the severity"
 "$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
 expect_grep hub.jsonl "\"ticket.notify\".*\"object\":\"$TICKET\"" "ticket.notify audited at the hub"
+wait_count hook.out '^request ' 1 100 && ok || fail "no webhook call"
+H1=$(ls hooks/* | head -n 1)
+expect_grep "$H1" '^POST /rsgate HTTP/1.1' "the webhook is a POST to the URL's path"
+expect_grep "$H1" '^Content-Type: application/json' "with a JSON body"
+expect_grep "$H1" "\"event\":\"opened\".*\"ticket\":\"$TICKET\"" "naming the ticket and the event"
+expect_grep "$H1" '"error_code":"E-1001"' "with the filtered fields"
 wait_line hub.err 'mail sent to 2 recipient' 50
 "$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
 expect_grep hub.jsonl "\"notify.send\".*\"success\".*\"object\":\"$TICKET\"" "notify.send audited"
@@ -242,13 +255,18 @@ mails | grep -q 'E-4004' && ok || fail "the retried mail has the alert"
 expect_grep hub.jsonl '"notify.send".*"failure".*mail failed' "the failed attempt is audited"
 
 # --- no patient data anywhere -------------------------------------------------------
-for f in mail/*.eml hub.out hub.err ap.out ap.err; do
+for f in mail/*.eml hooks/* hub.out hub.err ap.out ap.err; do
 	expect_no_grep "$f" 'YAMADA' "no patient name in $(basename "$f")"
 done
 "$RSGATE" audit export --db ap-audit.db --format jsonl >ap.jsonl
 "$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
 expect_no_grep ap.jsonl 'YAMADA' "no patient name in the AP's audit log"
 expect_no_grep hub.jsonl 'YAMADA' "no patient name in the hub's audit log"
+
+# --- no sanitizer report (ASan build) ---------------------------------------------------
+for f in hub.err ap.err sink.err; do
+	expect_no_grep "$f" 'Sanitizer|runtime error' "no sanitizer report in $f"
+done
 
 # --- both logs verify ------------------------------------------------------------------
 kill "$HPID" "$APID"
