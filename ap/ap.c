@@ -339,6 +339,10 @@ main(int argc, char **argv)
 	if (log_level_parse(config_get_string(ap.cfg, "log_level"),
 	    &level) == 0)
 		log_init("rsgate-ap", level);
+	if (check && ap_alert_check(&ap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-ap: %s: %s\n", path, err);
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n", path);
 		ex = 0;
@@ -377,7 +381,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-ap: cannot set up the event loop\n");
 		goto out;
 	}
-	if (ap_admin_start(&ap, err, sizeof(err)) != 0) {
+	if (ap_admin_start(&ap, err, sizeof(err)) != 0 ||
+	    ap_alert_start(&ap, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
@@ -396,6 +401,7 @@ main(int argc, char **argv)
 		ap_stream_close_all(&ap, "access point shutting down");
 		ap_ctl_stop(&ap);
 		ap_admin_stop(&ap);
+		ap_alert_stop(&ap);
 	}
 	ap_vault_stop(&ap);
 	if (ap.audit != NULL && audit_close(ap.audit) != 0) {

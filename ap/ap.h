@@ -64,6 +64,7 @@ struct ap_admin_route {
 	const char *prefix;	/* "/v1/tickets" */
 	ap_admin_fn fn;
 };
+struct ap_alert;
 
 struct ap {
 	struct event_base *base;
@@ -90,6 +91,8 @@ struct ap {
 	int64_t backoff_ms;		/* next delay before jitter */
 	struct event *ev_retry, *ev_ping, *ev_tick;
 	struct event *ev_term, *ev_int;
+
+	struct ap_alert *alert;		/* ap-alert.c: alert inputs */
 
 	TAILQ_HEAD(, ap_stream) streams;
 	size_t nstreams;
@@ -176,6 +179,16 @@ void ap_ticket_disconnected(struct ap *ap);
 /* CTL_TICKET and CTL_ACK from the hub. */
 void ap_ticket_message(struct ap *ap, const struct ctl_msg *m);
 void ap_ticket_ack(struct ap *ap, const struct ctl_msg *m);
+
+/* ap-alert.c: device alerts (HTTP, syslog) forwarded through the outbox. */
+int ap_alert_start(struct ap *ap, char *err, size_t errlen);
+void ap_alert_stop(struct ap *ap);
+/* -t: check the alert_token lines, their files and devices. */
+int ap_alert_check(struct ap *ap, char *err, size_t errlen);
+/* The control channel came up (HELLO_ACK) or went down; an ACK arrived. */
+void ap_alert_ctl_up(struct ap *ap);
+void ap_alert_ctl_down(struct ap *ap);
+void ap_alert_ack(struct ap *ap, const struct ctl_msg *m);
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);

@@ -309,6 +309,12 @@ ctl_dispatch(struct ctl_conn *c, struct ctl_msg *m)
 	case CTL_ACK:
 		hub_vault_ctl(c, m);
 		break;
+	case CTL_ALERT:
+		if (hub_alert_receive(c, m) != 0) {
+			ctl_msg_free(m);
+			return -1;
+		}
+		break;
 	case CTL_STREAM_CLOSE:
 		hex_encode(m->u.stream_close.stream_id, CTL_STREAM_ID_LEN,
 		    idhex);

@@ -673,7 +673,7 @@ config_check(struct config *cfg, char *err, size_t errlen)
 		    s);
 		return RSG_ERR_CONFIG;
 	}
-	return 0;
+	return hub_alert_check(cfg, err, errlen);
 }
 
 /*
@@ -771,6 +771,7 @@ hub_stop(struct hub *h)
 		event_free(h->ev_term);
 	if (h->ev_int != NULL)
 		event_free(h->ev_int);
+	hub_alert_stop(h);
 	tls_ctx_free(h->api_tls);
 	tls_ctx_free(h->ctl_tls);
 	if (h->audit != NULL && (r = audit_close(h->audit)) != 0)
@@ -873,6 +874,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (audit_start(h, err, sizeof(err)) != 0 ||
+	    hub_alert_start(h, err, sizeof(err)) != 0 ||
 	    tls_start(h, err, sizeof(err)) != 0 ||
 	    hub_vault_start(h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-hub: %s\n", err);

@@ -48,6 +48,8 @@ struct evconnlistener;
 #define HUB_CRL_CHECK_S 2		/* how often the CRL file is looked at */
 
 struct hub;
+struct hub_alert;
+struct config;
 struct ctl_conn;
 struct hub_pending;
 struct hub_vault;
@@ -147,6 +149,7 @@ struct hub {
 	const char *crl;
 	unsigned tick_count;
 	struct hub_vault *vault;	/* hub-vault.c */
+	struct hub_alert *alert;	/* hub-alert.c: tickets from alerts, mail */
 };
 
 /* Audit one record; fields may be NULL. Logs and returns an error code. */
@@ -192,6 +195,14 @@ int hub_ctl_send(struct ctl_conn *c, const struct ctl_msg *m);
 /* Look for an access point serving device and service. */
 int hub_ap_find(struct hub *h, const char *device, const char *service,
     struct hub_ap **app, const struct ctl_device **devp);
+
+/* hub-alert.c */
+/* Config rules of the notification keys (-t and start). */
+int hub_alert_check(struct config *cfg, char *err, size_t errlen);
+int hub_alert_start(struct hub *h, char *err, size_t errlen);
+void hub_alert_stop(struct hub *h);
+/* An ALERT from c's access point: ticket, audit, ACK. -1 if c is gone. */
+int hub_alert_receive(struct ctl_conn *c, const struct ctl_msg *m);
 
 /* hub-api.c */
 int hub_api_listen(struct hub *h, int fd);
