@@ -79,6 +79,7 @@ ctl_lost(struct ap *ap, const char *reason)
 	ERR_clear_error();
 	ap->ctl_up = 0;
 	ap->hello_done = 0;
+	ap_alert_ctl_down(ap);
 	evtimer_del(ap->ev_ping);
 	if (ap->stopping)
 		return;
@@ -224,7 +225,8 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 		 */
 		printf("connected to hub %s\n", ap->hub);
 		fflush(stdout);
-		return 0;
+		ap_alert_ctl_up(ap);
+		return ap->ctl == NULL ? -1 : 0;
 	case CTL_PING:
 		memset(&reply, 0, sizeof(reply));
 		reply.type = CTL_PONG;
@@ -243,11 +245,18 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 	case CTL_STREAM_OPEN:
 		ap_stream_open(ap, m);
 		return ap->ctl == NULL ? -1 : 0;
+	case CTL_COLLECT:
+	case CTL_DOCUMENT:
+		ap_vault_ctl(ap, m);
+		return ap->ctl == NULL ? -1 : 0;
 	case CTL_STREAM_CLOSE:
 		snprintf(reason, sizeof(reason), "closed by the hub: %s",
 		    str_escape(m->u.stream_close.reason, q, sizeof(q)));
 		ap_stream_close_by_id(ap, m->u.stream_close.stream_id, reason);
 		return 0;
+	case CTL_ACK:
+		ap_alert_ack(ap, m);
+		return ap->ctl == NULL ? -1 : 0;
 	default:
 		send_error(ap, m->id, CTL_E_UNEXPECTED, "unexpected message");
 		ctl_lost(ap, "the hub sent an unexpected message");

@@ -29,6 +29,8 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
+#include <jansson.h>
+
 #include "rsgate/bridge.h"
 #include "rsgate/dial.h"
 #include "rsgate/inventory.h"
@@ -62,7 +64,12 @@ struct ap_stream {
 	struct bufferevent *eng, *dev;
 	struct bridge *br;
 	int64_t t0;			/* monotonic ms at STREAM_OPEN_OK */
+	int64_t started_ms;		/* wall clock, for people */
 	uint64_t max_secs;
+	/* under a ticket: the grant's end and the idle rule (R25, R26) */
+	int64_t not_after_ms;		/* wall clock; 0: no ticket */
+	uint64_t seen_bytes;		/* up + down at the last tick */
+	int64_t active_ms;		/* monotonic ms of the last byte */
 };
 
 static void
@@ -498,6 +505,8 @@ ap_stream_open(struct ap *ap, const struct ctl_msg *m)
 	TAILQ_INSERT_TAIL(&ap->streams, st, entry);
 	ap->nstreams++;
 	st->t0 = time_mono_ms();
+	st->active_ms = st->t0;
+	st->started_ms = time_now_ms();
 	st->state = ST_RELAY;
 	memset(&ok, 0, sizeof(ok));
 	ok.type = CTL_STREAM_OPEN_OK;
@@ -528,4 +537,57 @@ ap_stream_close_all(struct ap *ap, const char *reason)
 
 	while ((st = TAILQ_FIRST(&ap->streams)) != NULL)
 		stream_end(st, 1, reason);
+}
+
+size_t
+ap_stream_close_match(struct ap *ap, const char *ticket, const char *cn,
+    const char *reason)
+{
+	struct ap_stream *st, *next;
+	size_t n = 0;
+
+	for (st = TAILQ_FIRST(&ap->streams); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (ticket != NULL && strcmp(st->ticket, ticket) != 0)
+			continue;
+		if (cn != NULL && strcmp(st->cn, cn) != 0)
+			continue;
+		stream_end(st, 1, reason);
+		n++;
+	}
+	return n;
+}
+
+json_t *
+ap_stream_list(struct ap *ap)
+{
+	static const char *const states[] = { "relay", "handshake",
+		"device", "open" };
+	struct ap_stream *st;
+	json_t *a = json_array(), *o;
+	uint64_t up = 0, down = 0;
+	char when[40];
+
+	if (a == NULL)
+		return NULL;
+	TAILQ_FOREACH(st, &ap->streams, entry) {
+		up = down = 0;
+		if (st->br != NULL)
+			bridge_counts(st->br, &up, &down);
+		if (time_format_rfc3339(st->started_ms, when,
+		    sizeof(when)) == NULL)
+			when[0] = '\0';
+		if ((o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,"
+		    "s:I}", "stream", st->idhex, "engineer", st->cn,
+		    "device", st->device, "service", st->service, "ticket",
+		    st->ticket, "state", states[st->state], "since", when,
+		    "seconds", (json_int_t)((time_mono_ms() - st->t0) / 1000),
+		    "bytes_up", (json_int_t)up, "bytes_down",
+		    (json_int_t)down)) == NULL ||
+		    json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
 }

@@ -286,6 +286,7 @@ main(int argc, char **argv)
 	int c, check = 0, print = 0, ex = 1;
 
 	memset(&ap, 0, sizeof(ap));
+	ap.admin_fd = -1;
 	TAILQ_INIT(&ap.streams);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:tTh", longopts, NULL)) != -1) {
@@ -338,6 +339,10 @@ main(int argc, char **argv)
 	if (log_level_parse(config_get_string(ap.cfg, "log_level"),
 	    &level) == 0)
 		log_init("rsgate-ap", level);
+	if (check && ap_alert_check(&ap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-ap: %s: %s\n", path, err);
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n", path);
 		ex = 0;
@@ -355,7 +360,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (ap_tls_setup(&ap, err, sizeof(err)) != 0 ||
-	    ap_audit_open(&ap, err, sizeof(err)) != 0) {
+	    ap_audit_open(&ap, err, sizeof(err)) != 0 ||
+	    ap_vault_start(&ap, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
@@ -375,6 +381,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-ap: cannot set up the event loop\n");
 		goto out;
 	}
+	if (ap_admin_start(&ap, err, sizeof(err)) != 0 ||
+	    ap_alert_start(&ap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-ap: %s\n", err);
+		goto out;
+	}
 	if (ap_ctl_start(&ap) != 0) {
 		fprintf(stderr, "rsgate-ap: cannot start the control "
 		    "channel\n");
@@ -389,7 +400,10 @@ main(int argc, char **argv)
 	if (ap.base != NULL) {
 		ap_stream_close_all(&ap, "access point shutting down");
 		ap_ctl_stop(&ap);
+		ap_admin_stop(&ap);
+		ap_alert_stop(&ap);
 	}
+	ap_vault_stop(&ap);
 	if (ap.audit != NULL && audit_close(ap.audit) != 0) {
 		fprintf(stderr, "rsgate-ap: audit log: final checkpoint "
 		    "failed\n");

@@ -19,6 +19,14 @@
 struct event_base;
 struct evdns_base;
 struct event;
+struct evhttp;
+struct evhttp_request;
+struct json_t;
+struct outbox;
+struct pki_trust;
+struct store;
+struct evp_pkey_st;
+struct x509_st;
 struct bufferevent;
 struct bridge;
 struct config;
@@ -30,6 +38,33 @@ struct policy;
 #define AP_AUDIT_TICK_S 5
 
 struct ap_stream;
+struct ap_vault;
+struct store;
+struct ap;
+
+/* Who called on the admin socket (SO_PEERCRED), for checks and audit. */
+struct ap_admin_caller {
+	unsigned long uid;
+	long pid;
+	char name[64];		/* "root", "alice", or "uid 1234" */
+};
+
+/*
+ * An admin route's handler: path is the request path (no query), query
+ * the raw query string or NULL. The handler answers req (ap_admin_reply).
+ */
+typedef void (*ap_admin_fn)(struct ap *ap, struct evhttp_request *req,
+    const char *path, const char *query, const struct ap_admin_caller *who);
+
+#define AP_ADMIN_ROUTES_MAX 32
+#define AP_ADMIN_BODY_MAX (64 * 1024)
+
+struct ap_admin_route {
+	const char *method;	/* "GET", "POST" */
+	const char *prefix;	/* "/v1/tickets" */
+	ap_admin_fn fn;
+};
+struct ap_alert;
 
 struct ap {
 	struct event_base *base;
@@ -57,9 +92,26 @@ struct ap {
 	struct event *ev_retry, *ev_ping, *ev_tick;
 	struct event *ev_term, *ev_int;
 
+	struct ap_alert *alert;		/* ap-alert.c: alert inputs */
+
 	TAILQ_HEAD(, ap_stream) streams;
 	size_t nstreams;
 	int stopping;
+	struct ap_vault *vault;		/* ap-vault.c */
+
+	/* the service workflow (ap-ticket.c, ap-admin.c) */
+	struct store *store;		/* the audit_db file */
+	struct outbox *outbox;		/* to the hub */
+	struct evp_pkey_st *sign_key;	/* signs grants */
+	struct x509_st *sign_cert;
+	struct evhttp *admin;
+	int admin_fd;
+	struct ap_admin_route routes[AP_ADMIN_ROUTES_MAX];
+	size_t nroutes;
+	struct event *ev_ticket;	/* 1 s: windows, idle, expiry */
+	int approval_none, emergency_access;
+	int64_t idle_timeout_s, max_session_s;
+	size_t sessions_per_device;
 };
 
 /* ap-ctl.c */
@@ -84,8 +136,76 @@ void ap_stream_close_by_id(struct ap *ap, const uint8_t *id,
     const char *reason);
 /* End every stream (shutdown): audit, STREAM_CLOSE, free. */
 void ap_stream_close_all(struct ap *ap, const char *reason);
+/*
+ * End the streams of a ticket (ticket non-NULL) or of an engineer (cn
+ * non-NULL): returns how many were ended.
+ */
+size_t ap_stream_close_match(struct ap *ap, const char *ticket,
+    const char *cn, const char *reason);
+/* The 1 s check of ticket streams: idle timeout and the grant window. */
+void ap_stream_tick(struct ap *ap);
+/* The open streams as a JSON array (GET /v1/sessions). */
+struct json_t *ap_stream_list(struct ap *ap);
+
+/* ap-admin.c: the hospital's admin socket (HTTP + JSON over Unix). */
+/*
+ * Add a route (before or after ap_admin_start): the longest matching
+ * prefix of the path with the same method wins. RSG_ERR_LIMIT when full.
+ */
+int ap_admin_route(struct ap *ap, const char *method, const char *prefix,
+    ap_admin_fn fn);
+int ap_admin_start(struct ap *ap, char *err, size_t errlen);
+void ap_admin_stop(struct ap *ap);
+/* Answer with obj (consumed; NULL: 500) as JSON. */
+void ap_admin_reply(struct evhttp_request *req, int code, struct json_t *obj);
+/* Answer {"error":error,"reason":reason} (reason may be NULL). */
+void ap_admin_error(struct evhttp_request *req, int code, const char *error,
+    const char *reason);
+/*
+ * The request body as a JSON object (an empty body is an empty object).
+ * RSG_ERR_FORMAT (answered 400 already), RSG_ERR_LIMIT (413 answered).
+ */
+int ap_admin_body(struct evhttp_request *req, struct json_t **out);
+/* The value of key in a query string ("state=requested"), or NULL. */
+const char *ap_admin_query(const char *query, const char *key, char *out,
+    size_t outlen);
+
+/* ap-ticket.c: tickets, grants, approvals at the access point. */
+int ap_ticket_start(struct ap *ap, char *err, size_t errlen);
+void ap_ticket_stop(struct ap *ap);
+/* The control channel is up (hello done) / down. */
+void ap_ticket_connected(struct ap *ap);
+void ap_ticket_disconnected(struct ap *ap);
+/* CTL_TICKET and CTL_ACK from the hub. */
+void ap_ticket_message(struct ap *ap, const struct ctl_msg *m);
+void ap_ticket_ack(struct ap *ap, const struct ctl_msg *m);
+
+/* ap-alert.c: device alerts (HTTP, syslog) forwarded through the outbox. */
+int ap_alert_start(struct ap *ap, char *err, size_t errlen);
+void ap_alert_stop(struct ap *ap);
+/* -t: check the alert_token lines, their files and devices. */
+int ap_alert_check(struct ap *ap, char *err, size_t errlen);
+/* The control channel came up (HELLO_ACK) or went down; an ACK arrived. */
+void ap_alert_ctl_up(struct ap *ap);
+void ap_alert_ctl_down(struct ap *ap);
+void ap_alert_ack(struct ap *ap, const struct ctl_msg *m);
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);
+
+/* ap-vault.c: COLLECT and DOCUMENT from the hub */
+int ap_vault_start(struct ap *ap, char *err, size_t errlen);
+void ap_vault_stop(struct ap *ap);
+void ap_vault_ctl(struct ap *ap, const struct ctl_msg *m);
+/* The AP's store (tickets, documents), or NULL before start. */
+struct store *ap_vault_store(struct ap *ap);
+/*
+ * The AP's own grant check: its record of ticket is approved or active,
+ * grants every capability in caps on device, and now is inside the
+ * window. 0 only on that explicit allow; otherwise RSG_ERR_PERM with
+ * *why (static). Fail closed.
+ */
+int ap_grant_check(struct ap *ap, const char *ticket, const char *device,
+    unsigned caps, const char **why) RSG_WUR;
 
 #endif /* RSGATE_AP_H */

@@ -6,6 +6,7 @@
 
 #include "rsgate.h"
 
+extern const struct cmd_entry cmd_ap_sessions_entry;
 extern const struct cmd_entry cmd_audit_init_entry;
 extern const struct cmd_entry cmd_audit_append_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;
@@ -19,11 +20,20 @@ extern const struct cmd_entry cmd_pki_revoke_entry;
 extern const struct cmd_entry cmd_pki_crl_entry;
 extern const struct cmd_entry cmd_pki_show_entry;
 extern const struct cmd_entry cmd_pki_verify_entry;
+extern const struct cmd_entry cmd_collect_entry;
+extern const struct cmd_entry cmd_evidence_list_entry;
+extern const struct cmd_entry cmd_evidence_get_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_verify_document_entry;
+extern const struct cmd_entry cmd_vault_keygen_entry;
+extern const struct cmd_entry cmd_ap_certificates_entry;
+extern const struct cmd_entry cmd_ap_report_entry;
 extern const struct cmd_entry cmd_risk_report_entry;
 extern const struct cmd_entry cmd_risk_diff_entry;
 extern const struct cmd_entry cmd_risk_check_entry;
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_ap_sessions_entry,
 	&cmd_audit_init_entry,
 	&cmd_audit_append_entry,
 	&cmd_audit_verify_entry,
@@ -37,6 +47,14 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pki_crl_entry,
 	&cmd_pki_show_entry,
 	&cmd_pki_verify_entry,
+	&cmd_collect_entry,
+	&cmd_evidence_list_entry,
+	&cmd_evidence_get_entry,
+	&cmd_report_entry,
+	&cmd_verify_document_entry,
+	&cmd_vault_keygen_entry,
+	&cmd_ap_certificates_entry,
+	&cmd_ap_report_entry,
 	&cmd_risk_report_entry,
 	&cmd_risk_diff_entry,
 	&cmd_risk_check_entry,

@@ -498,6 +498,9 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			api_streams(h, req, &peer, source);
 		return;
 	}
+	if (path != NULL && hub_vault_api(h, req, (int)cmd, path, &peer,
+	    source))
+		return;
 	reply_error(req, 404, "not found", NULL);
 }
 

@@ -133,6 +133,7 @@ ctl_close(struct ctl_conn *c, const char *reason)
 	if (!c->authed && c->bev != NULL &&
 	    (ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL)
 		hub_tls_track_reason(ssl, reason);
+	hub_vault_conn_closed(h, c);
 	if (ap != NULL) {
 		log_info("access point %s (%s) disconnected: %s", ap->name,
 		    c->source, reason);
@@ -242,7 +243,8 @@ ctl_hello(struct ctl_conn *c, struct ctl_msg *m)
 	ack.id = m->id;
 	ack.u.hello_ack.hub_name = (char *)h->name;
 	ack.u.hello_ack.heartbeat_s = (uint32_t)h->heartbeat_s;
-	(void)hub_ctl_send(c, &ack);
+	if (hub_ctl_send(c, &ack) == 0)
+		hub_vault_ap_up(h, ap);
 }
 
 static struct hub_pending *
@@ -302,6 +304,16 @@ ctl_dispatch(struct ctl_conn *c, struct ctl_msg *m)
 		    m->u.stream_open_err.stream_id)) != NULL)
 			hub_api_answer(p, 403, m->u.stream_open_err.code,
 			    m->u.stream_open_err.reason);
+		break;
+	case CTL_COLLECT_DATA:
+	case CTL_ACK:
+		hub_vault_ctl(c, m);
+		break;
+	case CTL_ALERT:
+		if (hub_alert_receive(c, m) != 0) {
+			ctl_msg_free(m);
+			return -1;
+		}
 		break;
 	case CTL_STREAM_CLOSE:
 		hex_encode(m->u.stream_close.stream_id, CTL_STREAM_ID_LEN,

@@ -566,6 +566,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
 	hub_refusals_tick(h, 0);
+	hub_vault_tick(h);
 }
 
 static void
@@ -672,7 +673,7 @@ config_check(struct config *cfg, char *err, size_t errlen)
 		    s);
 		return RSG_ERR_CONFIG;
 	}
-	return 0;
+	return hub_alert_check(cfg, err, errlen);
 }
 
 /*
@@ -739,6 +740,7 @@ hub_stop(struct hub *h)
 	struct hub_ap *ap;
 	int r;
 
+	hub_vault_stop(h);	/* answers collects before evhttp goes */
 	hub_api_shutdown(h);
 	hub_ctl_shutdown(h);
 	/* Streams still open end with the hub; each is audited. */
@@ -769,6 +771,7 @@ hub_stop(struct hub *h)
 		event_free(h->ev_term);
 	if (h->ev_int != NULL)
 		event_free(h->ev_int);
+	hub_alert_stop(h);
 	tls_ctx_free(h->api_tls);
 	tls_ctx_free(h->ctl_tls);
 	if (h->audit != NULL && (r = audit_close(h->audit)) != 0)
@@ -871,7 +874,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (audit_start(h, err, sizeof(err)) != 0 ||
-	    tls_start(h, err, sizeof(err)) != 0) {
+	    hub_alert_start(h, err, sizeof(err)) != 0 ||
+	    tls_start(h, err, sizeof(err)) != 0 ||
+	    hub_vault_start(h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-hub: %s\n", err);
 		goto out;
 	}

@@ -48,8 +48,11 @@ struct evconnlistener;
 #define HUB_CRL_CHECK_S 2		/* how often the CRL file is looked at */
 
 struct hub;
+struct hub_alert;
+struct config;
 struct ctl_conn;
 struct hub_pending;
+struct hub_vault;
 
 /* Refusals from one source key in the current window. */
 struct hub_refusals {
@@ -145,6 +148,8 @@ struct hub {
 	struct event *ev_tick, *ev_term, *ev_int;
 	const char *crl;
 	unsigned tick_count;
+	struct hub_vault *vault;	/* hub-vault.c */
+	struct hub_alert *alert;	/* hub-alert.c: tickets from alerts, mail */
 };
 
 /* Audit one record; fields may be NULL. Logs and returns an error code. */
@@ -191,11 +196,33 @@ int hub_ctl_send(struct ctl_conn *c, const struct ctl_msg *m);
 int hub_ap_find(struct hub *h, const char *device, const char *service,
     struct hub_ap **app, const struct ctl_device **devp);
 
+/* hub-alert.c */
+/* Config rules of the notification keys (-t and start). */
+int hub_alert_check(struct config *cfg, char *err, size_t errlen);
+int hub_alert_start(struct hub *h, char *err, size_t errlen);
+void hub_alert_stop(struct hub *h);
+/* An ALERT from c's access point: ticket, audit, ACK. -1 if c is gone. */
+int hub_alert_receive(struct ctl_conn *c, const struct ctl_msg *m);
+
 /* hub-api.c */
 int hub_api_listen(struct hub *h, int fd);
 void hub_api_shutdown(struct hub *h);
 /* The AP answered STREAM_OPEN (OK: err NULL) or went away. */
 void hub_api_answer(struct hub_pending *p, int status, uint32_t code,
     const char *reason);
+
+/* hub-vault.c: collect, evidence, purge, deletion certificate, report */
+int hub_vault_start(struct hub *h, char *err, size_t errlen);
+void hub_vault_stop(struct hub *h);
+/* The 1 s timer: purge jobs that are due. */
+void hub_vault_tick(struct hub *h);
+/* A /v1/tickets/T/... route of the vault: 1 if handled (answered). */
+int hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
+    const char *path, const struct tls_peer *peer, const char *source);
+/* COLLECT_DATA and ACK from an AP (m stays the caller's). */
+void hub_vault_ctl(struct ctl_conn *c, const struct ctl_msg *m);
+/* An AP said HELLO / its connection is closing. */
+void hub_vault_ap_up(struct hub *h, struct hub_ap *ap);
+void hub_vault_conn_closed(struct hub *h, struct ctl_conn *c);
 
 #endif /* RSGATE_HUB_H */

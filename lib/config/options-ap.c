@@ -8,6 +8,7 @@
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
 	NULL };
+static const char *const approval_modes[] = { "required", "none", NULL };
 
 static const struct config_option ap_options[] = {
 	{ "name", CONFIG_STRING, 1, 64, NULL, NULL, CONFIG_F_REQUIRED,
@@ -71,6 +72,50 @@ static const struct config_option ap_options[] = {
 	    "cannot hold a stream open." },
 	{ "max_streams", CONFIG_INT, 1, 100000, "1024", NULL, 0,
 	    "Most streams open at once; more are refused with BUSY." },
+	{ "admin_socket", CONFIG_PATH, 0, 0, NULL, NULL, 0,
+	    "Unix socket of the hospital's admin commands (`rsgate ap "
+	    "pending|approve|deny|terminate|sessions`), e.g. "
+	    "`/run/rsgate/ap.sock`; mode 0660. Callers are checked by peer "
+	    "credentials: root, the access point's own user and admin_users "
+	    "only; anyone else is refused and audited. Unset: no admin "
+	    "commands (requests wait, or standing policy decides)." },
+	{ "admin_users", CONFIG_STRING, 1, 64, NULL, NULL, CONFIG_F_MULTI,
+	    "A user name or numeric uid allowed on admin_socket besides root "
+	    "and the access point's own user." },
+	{ "approval", CONFIG_ENUM, 0, 0, "required", approval_modes, 0,
+	    "`required`: a ticket's access needs a hospital approval (or a "
+	    "standing policy rule that allows every requested capability). "
+	    "`none`: every request the hub announces is granted at once, "
+	    "for labs only (warned at start)." },
+	{ "emergency_access", CONFIG_BOOL, 0, 0, "no", NULL, 0,
+	    "Emergency access with approval afterwards (R13): a request "
+	    "flagged emergency is granted at once, the ticket flagged, and "
+	    "the hospital told at once (a warning and an audit record); "
+	    "`rsgate ap pending` shows it until an administrator approves "
+	    "or terminates it." },
+	{ "idle_timeout", CONFIG_DURATION, 1, 86400, "15m", NULL, 0,
+	    "A ticket's stream with no byte either way for this long is "
+	    "ended (R25)." },
+	{ "max_session", CONFIG_DURATION, 60, 604800, "8h", NULL, 0,
+	    "Longest window any grant may have; longer approvals are cut "
+	    "to it (R26)." },
+	{ "sessions_per_device", CONFIG_INT, 1, 1000, "1", NULL, 0,
+	    "Ticket streams open at once to one device (R22)." },
+	{ "alert_listen", CONFIG_STRING, 3, 255, NULL, NULL, 0,
+	    "host:port where devices POST failure alerts (HTTP, JSON body, "
+	    "`Authorization: Bearer TOKEN`; docs/ALERTS.md). Unset: no HTTP "
+	    "alert input. Port 0 picks a free port; the AP prints `alert "
+	    "listening on HOST:PORT`. Keep it on the device network." },
+	{ "alert_token", CONFIG_STRING, 3, 1024, NULL, NULL, CONFIG_F_MULTI,
+	    "`DEVICE TOKENFILE`: the file holding the device's alert token "
+	    "(16 to 256 printable bytes, one line; mode 0600 or 0400, owned "
+	    "by the AP's user). A device without a token cannot post "
+	    "alerts." },
+	{ "syslog_listen", CONFIG_STRING, 3, 255, NULL, NULL, 0,
+	    "host:port (UDP) for RFC 5424 syslog alerts with the fields in "
+	    "the structured-data element `alert@32473`. Accepted only from "
+	    "an address the inventory gives one of the device's services. "
+	    "Port 0 as for `alert_listen` (`syslog listening on ...`)." },
 	{ "log_level", CONFIG_ENUM, 0, 0, "info", log_levels, 0,
 	    "Least severe log level written to stderr." },
 };
