@@ -95,6 +95,41 @@ expect_grep "$T/out" 'R-56-KEYLEAK' "diff: every dependent row"
 expect_no_grep "$T/out" 'R-41-SPOOF' "diff: no unrelated row"
 expect_exit 1 "diff of bad input" -- "$RSGATE" risk diff before.json hub.conf
 
+# Issue 4's keys: each change re-opens exactly the rows that depend on it.
+# changed_rows OLD NEW: the ids of the rows the diff reports, sorted.
+changed_rows() {
+	"$RSGATE" risk diff "$1" "$2" >diff.out 2>diff.err
+	sed -n 's/^- \*\*\([^*]*\)\*\*: .*/\1/p' diff.out | sort | tr '\n' ' '
+}
+expect_changed() {
+	got=$(changed_rows before.json "$1")
+	if [ "$got" = "$2" ]; then ok; else
+		fail "$3: rows '$got', wanted '$2'"; sed 's/^/  | /' diff.out >&2; fi
+	expect_grep diff.out "$4" "$3: the cause"
+}
+sed 's/^allow /approval none\nallow /' ap.conf >ap-none.conf
+grep -q '^approval none' ap-none.conf || printf 'approval none\n' >>ap-none.conf
+"$RSGATE" risk report --hub-config hub.conf --ap-config ap-none.conf \
+    --at 2026-12-01 --format json --out none.json
+expect_changed none.json "R-11-CHANGE R-12-BROWSE R-34-STANDING " \
+    "approval none" '`session.approval` standing→none ⇒ C-APPROVAL unsatisfied ⇒ V 1→2 ⇒ R 6→12 ⇒ ok→treat'
+{ cat hub.conf; echo "evidence_retention 60d"; } >hub-keep.conf
+"$RSGATE" risk report --hub-config hub-keep.conf --ap-config ap.conf \
+    --at 2026-12-01 --format json --out keep.json
+expect_changed keep.json "R-13-LEAK R-71-FORGET-PHI R-73-BREACH " \
+    "evidence retention above policy" \
+    'R-71-FORGET-PHI\*\*: `evidence.retention_secs` 0→5184000 ⇒ C-AUTODEL unsatisfied ⇒ V 2→3 ⇒ R 6→9 ⇒ ok→treat'
+{ cat ap.conf; echo "emergency_access yes"; } >ap-emerg.conf
+"$RSGATE" risk report --hub-config hub.conf --ap-config ap-emerg.conf \
+    --at 2026-12-01 --format json --out emerg.json
+expect_changed emerg.json "R-52-LINE R-55-DOS " "emergency access on" \
+    'R-52-LINE\*\*: `session.emergency_access` false→true ⇒ acceptance invalid ⇒ accepted→reopened'
+{ cat ap.conf; echo "idle_timeout 2h"; } >ap-idle.conf
+"$RSGATE" risk report --hub-config hub.conf --ap-config ap-idle.conf \
+    --at 2026-12-01 --format json --out idle.json
+expect_changed idle.json "R-15-HUNG " "idle timeout too long" \
+    '`session.idle_timeout_secs` 900→7200 ⇒ C-TIMEOUT unsatisfied'
+
 # --- what-if facts (mutual TLS cannot be turned off in a config) ----------
 printf '{"tls.mutual_auth": false}\n' >nomtls.json
 $R --format json --facts nomtls.json --out nomtls-eval.json

@@ -706,6 +706,50 @@ test_facts_from_config(void **state)
 	assert_string_equal(risk_facts_get(f, "policy.standing_rules"), "1");
 	assert_string_equal(risk_facts_get(f, "policy.valid"), "true");
 	assert_string_equal(risk_facts_get(f, "ap.max_streams"), "1024");
+	/* Issue 4's keys, with their defaults: allow lines make it standing. */
+	assert_string_equal(risk_facts_get(f, "session.approval"), "standing");
+	assert_string_equal(risk_facts_get(f, "session.emergency_access"),
+	    "false");
+	assert_string_equal(risk_facts_get(f, "session.idle_timeout_secs"),
+	    "900");
+	assert_string_equal(risk_facts_get(f, "session.max_secs"), "28800");
+	assert_string_equal(risk_facts_get(f, "session.per_device"), "1");
+	assert_string_equal(risk_facts_get(f, "alert.enabled"), "false");
+	assert_string_equal(risk_facts_get(f, "evidence.retention_secs"), "0");
+	assert_string_equal(risk_facts_get(f, "evidence.encrypted"), "false");
+	/* No key for a second factor: unknown, so no credit. */
+	assert_null(risk_facts_get(f, "auth.mfa_required"));
+	config_free(ap);
+	ap = cfg(&ap_config_table, "name a\nsite s\nhub h:1\ncert c\n"
+	    "key k\nca a\naudit_db d\naudit_key k2\n");
+	assert_int_equal(risk_facts_add_ap(f, ap), 0);
+	assert_string_equal(risk_facts_get(f, "session.approval"),
+	    "per_session");
+	config_free(ap);
+	ap = cfg(&ap_config_table, "name a\nsite s\nhub h:1\ncert c\n"
+	    "key k\nca a\naudit_db d\naudit_key k2\napproval none\n"
+	    "emergency_access yes\nidle_timeout 2h\nmax_session 1d\n"
+	    "sessions_per_device 3\nalert_listen 127.0.0.1:9514\n");
+	assert_int_equal(risk_facts_add_ap(f, ap), 0);
+	assert_string_equal(risk_facts_get(f, "session.approval"), "none");
+	assert_string_equal(risk_facts_get(f, "session.emergency_access"),
+	    "true");
+	assert_string_equal(risk_facts_get(f, "session.idle_timeout_secs"),
+	    "7200");
+	assert_string_equal(risk_facts_get(f, "session.max_secs"), "86400");
+	assert_string_equal(risk_facts_get(f, "session.per_device"), "3");
+	assert_string_equal(risk_facts_get(f, "alert.enabled"), "true");
+	config_free(hub);
+	hub = cfg(&hub_config_table, "name h\ncert c\nkey k\nca a\n"
+	    "audit_db d\naudit_key k2\nevidence_retention 60d\n"
+	    "master_key mk\n");
+	assert_int_equal(risk_facts_add_hub(f, hub), 0);
+	assert_string_equal(risk_facts_get(f, "evidence.retention_secs"),
+	    "5184000");
+	assert_string_equal(risk_facts_get(f, "evidence.encrypted"), "true");
+	/* No engineer listed: no personal accounts. */
+	assert_string_equal(risk_facts_get(f, "auth.personal_accounts"),
+	    "false");
 	/* JSON round trip keeps every fact and its type. */
 	b = buf_new(0);
 	assert_int_equal(risk_facts_to_json(f, b), 0);
