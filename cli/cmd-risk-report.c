@@ -89,6 +89,71 @@ ap_facts_fetch(const char *socket_path, struct rsg_buf **out, char *err,
 	return rc;
 }
 
+/*
+ * The AP's GET /v1/facts reply as facts. A reply with a "facts" object
+ * (the --facts format) is taken as it is; otherwise the AP's own fields
+ * (ap/ap-admin.c) are mapped to the register's fact names.
+ */
+static int
+ap_facts_parse(struct risk_facts *f, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	static const struct {
+		const char *field, *fact;
+	} map[] = {
+		{ "emergency_access", "session.emergency_access" },
+		{ "idle_timeout_s", "session.idle_timeout_secs" },
+		{ "max_session_s", "session.max_secs" },
+		{ "sessions_per_device", "session.per_device" },
+		{ "standing_policies", "policy.standing_rules" },
+		{ "alert_listen", "alert.enabled" },
+		{ "admin_socket", "ap.admin_socket" },
+	};
+	json_error_t je;
+	json_t *in, *out = NULL, *v;
+	const char *mode;
+	char *t = NULL;
+	size_t i;
+	int rc = RSG_ERR_FORMAT;
+
+	if ((in = json_loadb(text, len, 0, &je)) == NULL ||
+	    !json_is_object(in)) {
+		snprintf(err, errlen, "GET /v1/facts: not a JSON object");
+		goto out;
+	}
+	if (json_is_object(json_object_get(in, "facts"))) {
+		rc = risk_facts_from_json(f, text, len, err, errlen);
+		goto out;
+	}
+	if ((out = json_object()) == NULL) {
+		rc = RSG_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if ((v = json_object_get(in, map[i].field)) != NULL &&
+		    (json_is_boolean(v) || json_is_integer(v)))
+			json_object_set(out, map[i].fact, v);
+	/* The alert field allow-list is fixed in the AP that has alerts. */
+	if (json_is_boolean(json_object_get(in, "alert_listen")))
+		json_object_set_new(out, "alert.fixed_fields", json_true());
+	if ((mode = json_string_value(json_object_get(in, "approval"))) != NULL) {
+		v = json_object_get(in, "standing_policies");
+		json_object_set_new(out, "session.approval", json_string(
+		    strcmp(mode, "none") == 0 ? "none" : json_is_integer(v) &&
+		    json_integer_value(v) > 0 ? "standing" : "per_session"));
+	}
+	if ((t = json_dumps(out, JSON_COMPACT)) == NULL) {
+		rc = RSG_ERR_NOMEM;
+		goto out;
+	}
+	rc = risk_facts_from_json(f, t, strlen(t), err, errlen);
+ out:
+	free(t);
+	json_decref(out);
+	json_decref(in);
+	return rc;
+}
+
 /* The hub's side of --live: GET /v1/facts on its HTTPS API. */
 static int
 hub_facts_fetch(struct risk_facts *f, char *err, size_t errlen)
@@ -281,7 +346,7 @@ cmd_risk_report_exec(const struct cmd_entry *self, int argc, char **argv)
 	}
 	if (live && apsock != NULL) {
 		if (ap_facts_fetch(apsock, &fb, err, sizeof(err)) != 0 ||
-		    risk_facts_from_json(facts, (const char *)buf_ptr(fb),
+		    ap_facts_parse(facts, (const char *)buf_ptr(fb),
 		    buf_len(fb), err, sizeof(err)) != 0) {
 			ex = cli_fail(self, "--live: access point: %s", err);
 			goto out;

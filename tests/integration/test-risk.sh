@@ -4,8 +4,10 @@
 # real hub and AP config files, the exit status that cron alarms on, the
 # formats (JSON, HTML well-formed, CSV with BOM, XLSX that unzips), the
 # diff naming the fact that re-opened a row after a config change, what-if
-# facts, register validation with FILE:LINE, and --live against a running
-# hub (GET /v1/facts with an engineer's certificate).
+# facts, register validation with FILE:LINE, issue 4's config keys each
+# re-opening exactly their rows, and --live against a running hub (GET
+# /v1/facts with an engineer's certificate) and access point (its admin
+# socket).
 . "$RSG_SRC/tests/integration/lib.sh"
 
 HUB=$RSG_BUILD/rsgate-hub
@@ -14,6 +16,7 @@ cd "$T" || exit 1
 "$RSGATE" pki init --dir ca --name "Test CA" >/dev/null &&
 "$RSGATE" pki issue --dir ca --role hub --name 127.0.0.1 --out hub >/dev/null &&
 "$RSGATE" pki issue --dir ca --role engineer --name "Hanako Sato" --out eng >/dev/null &&
+"$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
 "$RSGATE" pki crl --dir ca >/dev/null ||
     { fail "test PKI"; finish; }
 CRL=$(ls ca/*.pem 2>/dev/null | grep -i crl | head -1)
@@ -218,6 +221,27 @@ expect_grep facts.body '"tls.mutual_auth": true' "GET /v1/facts: typed JSON"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{}' --cert eng.crt \
     --key eng.key --cacert ca/ca.crt "https://127.0.0.1:$API/v1/facts" 2>/dev/null)
 if [ "$code" = "405" ]; then ok; else fail "POST /v1/facts: HTTP $code, wanted 405"; fi
+# The access point's admin socket (GET /v1/facts over a Unix socket).
+CP=$(sed -n 's/^control listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' hub.out)
+sed "s/^hub .*/hub 127.0.0.1:$CP/" ap.conf >ap-live.conf
+printf 'admin_socket %s/ap.sock\nidle_timeout 20m\n' "$T" >>ap-live.conf
+"$RSG_BUILD/rsgate-ap" -c ap-live.conf >ap.out 2>ap.err &
+APID=$!
+i=0
+while [ $i -lt 100 ] && [ ! -S "$T/ap.sock" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -S "$T/ap.sock" ]; then ok; else fail "AP admin socket"; cat ap.err >&2; fi
+"$RSGATE" -c eng.conf risk report --live --ap-socket "$T/ap.sock" \
+    --at 2026-12-01 --format json --out live-ap.json
+expect_grep live-ap.json '"session.approval": "standing"' "live AP: approval mode"
+expect_grep live-ap.json '"session.idle_timeout_secs": "1200"' "live AP: idle timeout"
+expect_grep live-ap.json '"policy.standing_rules": "1"' "live AP: standing policy"
+expect_grep live-ap.json '"ap.admin_socket": "true"' "live AP: admin socket"
+expect_grep live-ap.json '"auth.personal_accounts": "true"' "live AP: hub facts too"
+kill "$APID" 2>/dev/null
+wait "$APID" 2>/dev/null
 expect_exit 2 "--ap-socket needs --live" -- "$RSGATE" risk report --ap-socket x --format md
 expect_exit 1 "live: AP socket missing" -- "$RSGATE" -c eng.conf risk report --live --ap-socket "$T/none.sock" --format md
 expect_grep "$T/err" 'access point' "live: AP socket error named"
