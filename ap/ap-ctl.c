@@ -80,6 +80,7 @@ ctl_lost(struct ap *ap, const char *reason)
 	ap->ctl_up = 0;
 	ap->hello_done = 0;
 	ap_ticket_disconnected(ap);
+	ap_alert_ctl_down(ap);
 	evtimer_del(ap->ev_ping);
 	if (ap->stopping)
 		return;
@@ -226,6 +227,7 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 		printf("connected to hub %s\n", ap->hub);
 		fflush(stdout);
 		ap_ticket_connected(ap);
+		ap_alert_ctl_up(ap);
 		return ap->ctl == NULL ? -1 : 0;
 	case CTL_PING:
 		memset(&reply, 0, sizeof(reply));
@@ -250,6 +252,10 @@ ctl_handle(struct ap *ap, const struct ctl_msg *m)
 		return ap->ctl == NULL ? -1 : 0;
 	case CTL_ACK:
 		ap_ticket_ack(ap, m);
+		return ap->ctl == NULL ? -1 : 0;
+	case CTL_COLLECT:
+	case CTL_DOCUMENT:
+		ap_vault_ctl(ap, m);
 		return ap->ctl == NULL ? -1 : 0;
 	case CTL_STREAM_CLOSE:
 		snprintf(reason, sizeof(reason), "closed by the hub: %s",
@@ -326,7 +332,7 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	socklen_t sl = sizeof(int);
 	long v;
-	int err = 0;
+	int err = 0, dnserr;
 
 	/* The socket's own error names a failed connect best. */
 	if (getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &err,
@@ -370,6 +376,10 @@ ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 		(void)ap_audit(ap, &rec);
 	} else if (!ap->ctl_up && err != 0)
 		snprintf(reason, sizeof(reason), "%s", strerror(err));
+	else if (!ap->ctl_up && (dnserr = bufferevent_socket_get_dns_error(
+	    bev)) != 0)
+		snprintf(reason, sizeof(reason), "cannot resolve %s: %s",
+		    ap->hub_host, evutil_gai_strerror(dnserr));
 	else if ((e = bufferevent_get_openssl_error(bev)) != 0) {
 		snprintf(reason, sizeof(reason), "TLS: %s",
 		    ERR_reason_error_string(e) != NULL ?
@@ -412,32 +422,18 @@ ctl_connect(struct ap *ap)
 	 * Connection errors arrive in ctl_event_cb; a lookup failure or no
 	 * socket is reported here.
 	 */
-	if (ap_connect(ap->ctl, ap->hub_host, ap->hub_port, reason,
+	if (ap_connect(ap, ap->ctl, ap->hub_host, ap->hub_port, reason,
 	    sizeof(reason)) != 0)
 		ctl_lost(ap, reason);
 }
 
 int
-ap_connect(struct bufferevent *bev, const char *host, uint16_t port,
-    char *reason, size_t rlen)
+ap_connect(struct ap *ap, struct bufferevent *bev, const char *host,
+    uint16_t port, char *reason, size_t rlen)
 {
-	struct addrinfo hints, *res = NULL;
-	char ps[8];
-	int e;
-
-	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	/* Blocking lookup: targets are usually address literals. */
-	if ((e = getaddrinfo(host, ps, &hints, &res)) != 0) {
-		snprintf(reason, rlen, "cannot resolve %s: %s", host,
-		    gai_strerror(e));
-		return -1;
-	}
-	e = bufferevent_socket_connect(bev, res->ai_addr,
-	    (int)res->ai_addrlen);
-	freeaddrinfo(res);
-	if (e != 0) {
+	/* evdns: a name lookup does not stop the loop (literals need none). */
+	if (bufferevent_socket_connect_hostname(bev, ap->dns, AF_UNSPEC, host,
+	    (int)port) != 0) {
 		snprintf(reason, rlen, "cannot connect to %s: %s", host,
 		    strerror(errno));
 		return -1;

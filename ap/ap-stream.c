@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "rsgate/bridge.h"
+#include "rsgate/dial.h"
 #include "rsgate/inventory.h"
 #include "rsgate/pki.h"
 #include "rsgate/policy.h"
@@ -57,8 +58,9 @@ struct ap_stream {
 	char *cn, *device, *service, *ticket, *source, *relay;
 	const char *site;
 	const struct inventory_service *svc;
-	int fd;				/* relay socket while connecting */
-	struct event *ev;		/* relay connect, then the max timer */
+	int fd;				/* relay socket, until TLS has it */
+	struct net_dial *dial;		/* while the relay is dialled */
+	struct event *ev;		/* handshake deadline, then max timer */
 	struct bufferevent *eng, *dev;
 	struct bridge *br;
 	int64_t t0;			/* monotonic ms at STREAM_OPEN_OK */
@@ -75,6 +77,7 @@ static void
 stream_free(struct ap_stream *st)
 {
 	mem_wipe(st->token, sizeof(st->token));
+	net_dial_cancel(st->dial);
 	if (st->ev != NULL)
 		event_free(st->ev);
 	if (st->fd >= 0)
@@ -189,7 +192,7 @@ dev_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct ap_stream *st = arg;
 	struct timeval tv = { (time_t)st->max_secs, 0 };
 	char reason[300];
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = EVUTIL_SOCKET_ERROR(), dnserr;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		bufferevent_set_timeouts(bev, NULL, NULL);
@@ -212,8 +215,10 @@ dev_event_cb(struct bufferevent *bev, short what, void *arg)
 		    st->device, st->service, st->cn);
 		return;
 	}
+	dnserr = bufferevent_socket_get_dns_error(bev);
 	snprintf(reason, sizeof(reason), "device service %s unreachable: %s",
 	    st->svc->target, (what & BEV_EVENT_TIMEOUT) ? "timed out" :
+	    dnserr != 0 ? evutil_gai_strerror(dnserr) :
 	    err != 0 ? evutil_socket_error_to_string(err) :
 	    "connection failed");
 	stream_end(st, 0, reason);
@@ -274,6 +279,10 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_end(st, 0, "audit log unavailable");
 		return;
 	}
+	/* The handshake is done: its deadline goes (st->ev is free again). */
+	if (st->ev != NULL)
+		event_free(st->ev);
+	st->ev = NULL;
 	/* Hold the engineer's bytes until the device answers. */
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	bufferevent_disable(bev, EV_READ);
@@ -286,35 +295,49 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 	bufferevent_setcb(st->dev, NULL, NULL, dev_event_cb, st);
 	bufferevent_set_timeouts(st->dev, &tv, &tv);
 	bufferevent_enable(st->dev, EV_WRITE);
-	if (ap_connect(st->dev, st->svc->host, st->svc->port, reason,
+	if (ap_connect(st->ap, st->dev, st->svc->host, st->svc->port, reason,
 	    sizeof(reason)) != 0)
 		stream_end(st, 0, reason);
 }
 
+/*
+ * The bufferevent's timeouts restart with every byte; this one does not:
+ * a peer trickling a byte a second cannot keep a handshake going.
+ */
 static void
-relay_connected_cb(evutil_socket_t fd, short what, void *arg)
+handshake_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ap_stream *st = arg;
-	struct timeval tv = { AP_CONNECT_TIMEOUT_S, 0 };
+	char reason[200];
+
+	(void)fd;
+	(void)what;
+	snprintf(reason, sizeof(reason), "TLS handshake with the engineer "
+	    "failed: not finished within %llus (handshake_timeout)",
+	    (unsigned long long)st->ap->handshake_timeout_s);
+	(void)stream_audit(st, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_FAILURE,
+	    reason, NULL);
+	stream_end(st, 0, reason);
+}
+
+static void
+relay_dialed_cb(int fd, const char *err, void *arg)
+{
+	struct ap_stream *st = arg;
+	struct timeval tv = { AP_CONNECT_TIMEOUT_S, 0 }, dl = { 0, 0 };
 	struct relay_preamble pre;
 	uint8_t wire[RELAY_PREAMBLE_LEN];
-	char reason[200];
-	socklen_t sl = sizeof(int);
-	int soerr = 0;
+	char reason[400];
 	SSL *ssl;
 	ssize_t n;
 
-	if (what & EV_TIMEOUT) {
-		stream_end(st, 0, "relay unreachable: timed out");
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
-	    soerr != 0) {
-		snprintf(reason, sizeof(reason), "relay unreachable: %s",
-		    strerror(soerr != 0 ? soerr : errno));
+	st->dial = NULL;
+	if (fd < 0) {
+		snprintf(reason, sizeof(reason), "relay unreachable: %s", err);
 		stream_end(st, 0, reason);
 		return;
 	}
+	st->fd = fd;
 	memset(&pre, 0, sizeof(pre));
 	pre.side = RELAY_SIDE_AP;
 	memcpy(pre.stream_id, st->id, RELAY_STREAM_ID_LEN);
@@ -329,9 +352,6 @@ relay_connected_cb(evutil_socket_t fd, short what, void *arg)
 		stream_end(st, 0, "relay closed the connection");
 		return;
 	}
-	if (st->ev != NULL)
-		event_free(st->ev);
-	st->ev = NULL;
 	net_nodelay(fd);
 	if ((ssl = tls_ssl_new(st->ap->stream_tls)) == NULL) {
 		stream_end(st, 0, "out of memory");
@@ -350,54 +370,33 @@ relay_connected_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	st->state = ST_HANDSHAKE;
+	dl.tv_sec = (time_t)st->ap->handshake_timeout_s;
+	if ((st->ev = evtimer_new(st->ap->base, handshake_deadline_cb,
+	    st)) == NULL || evtimer_add(st->ev, &dl) != 0) {
+		stream_end(st, 0, "out of memory");
+		return;
+	}
 	bufferevent_setcb(st->eng, NULL, NULL, eng_event_cb, st);
 	bufferevent_set_timeouts(st->eng, &tv, &tv);
 	bufferevent_enable(st->eng, EV_READ | EV_WRITE);
 }
 
-/* Start the non-blocking connect to the relay. */
+/* Start dialling the relay (evdns, non-blocking connect). */
 static int
 relay_dial(struct ap_stream *st, char *reason, size_t rlen)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct timeval tv = { AP_CONNECT_TIMEOUT_S, 0 };
-	char host[256], port[8];
+	char host[256];
 	uint16_t p;
-	int fd = -1, e;
+	int r;
 
 	if (ctl_hostport_split(st->relay, host, sizeof(host), &p) != 0) {
 		snprintf(reason, rlen, "bad relay address");
 		return -1;
 	}
-	snprintf(port, sizeof(port), "%u", (unsigned)p);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if ((e = getaddrinfo(host, port, &hints, &res)) != 0) {
+	if ((r = net_dial_start(st->ap->base, st->ap->dns, host, p,
+	    AP_CONNECT_TIMEOUT_S, relay_dialed_cb, st, &st->dial)) != 0) {
 		snprintf(reason, rlen, "relay %s: %s", st->relay,
-		    gai_strerror(e));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype |
-		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    errno == EINPROGRESS)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		snprintf(reason, rlen, "relay %s unreachable: %s", st->relay,
-		    strerror(errno));
-		return -1;
-	}
-	st->fd = fd;
-	if ((st->ev = event_new(st->ap->base, fd, EV_WRITE,
-	    relay_connected_cb, st)) == NULL ||
-	    event_add(st->ev, &tv) != 0) {
-		snprintf(reason, rlen, "out of memory");
+		    rsg_strerror(r));
 		return -1;
 	}
 	return 0;

@@ -227,7 +227,10 @@ outbox_ack_cb(uint16_t type, const json_t *sent, const json_t *ack,
 	const char *e = json_string_value(json_object_get(ack, "error"));
 	char q[300];
 
-	(void)arg;
+	if (type == CTL_ALERT) {
+		ap_alert_acked(arg, sent, ack);
+		return;
+	}
 	if (e != NULL)
 		log_warn("the hub refused %s %s for ticket %s: %s",
 		    ctl_type_name(type), json_string_value(json_object_get(

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "rsgate/audit.h"
@@ -134,6 +135,8 @@ ap_build(struct ap *ap, const char *path, char *err, size_t errlen)
 	ap->reconnect_max_s = (uint64_t)config_get_int(ap->cfg,
 	    "reconnect_max");
 	ap->max_streams = (size_t)config_get_int(ap->cfg, "max_streams");
+	ap->handshake_timeout_s = (uint64_t)config_get_int(ap->cfg,
+	    "handshake_timeout");
 	if (ap->dead_after_s <= ap->heartbeat_s) {
 		snprintf(err, errlen, "%s: dead_after must be longer than "
 		    "heartbeat", path);
@@ -259,6 +262,9 @@ ap_free(struct ap *ap)
 	inventory_free(ap->inv);
 	policy_free(ap->pol);
 	config_free(ap->cfg);
+	/* Lookups still running (a bufferevent's) fail and let go of it. */
+	if (ap->dns != NULL)
+		evdns_base_free(ap->dns, 1);
 	if (ap->base != NULL)
 		event_base_free(ap->base);
 }
@@ -333,6 +339,10 @@ main(int argc, char **argv)
 	if (log_level_parse(config_get_string(ap.cfg, "log_level"),
 	    &level) == 0)
 		log_init("rsgate-ap", level);
+	if (check && ap_alert_check(&ap, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rsgate-ap: %s: %s\n", path, err);
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n", path);
 		ex = 0;
@@ -350,11 +360,15 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (ap_tls_setup(&ap, err, sizeof(err)) != 0 ||
-	    ap_audit_open(&ap, err, sizeof(err)) != 0) {
+	    ap_audit_open(&ap, err, sizeof(err)) != 0 ||
+	    ap_vault_start(&ap, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
 	if ((ap.base = bridge_base_new()) == NULL ||
+	    (ap.dns = evdns_base_new(ap.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL ||
 	    (ap.ev_term = evsignal_new(ap.base, SIGTERM, signal_cb,
 	    &ap)) == NULL ||
 	    (ap.ev_int = evsignal_new(ap.base, SIGINT, signal_cb,
@@ -368,7 +382,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (ap_ticket_start(&ap, err, sizeof(err)) != 0 ||
-	    ap_admin_start(&ap, err, sizeof(err)) != 0) {
+	    ap_admin_start(&ap, err, sizeof(err)) != 0 ||
+	    ap_alert_start(&ap, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-ap: %s\n", err);
 		goto out;
 	}
@@ -387,7 +402,9 @@ main(int argc, char **argv)
 		ap_stream_close_all(&ap, "access point shutting down");
 		ap_ctl_stop(&ap);
 		ap_admin_stop(&ap);
+		ap_alert_stop(&ap);
 	}
+	ap_vault_stop(&ap);
 	ap_ticket_stop(&ap);
 	if (ap.audit != NULL && audit_close(ap.audit) != 0) {
 		fprintf(stderr, "rsgate-ap: audit log: final checkpoint "

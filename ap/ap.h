@@ -17,6 +17,7 @@
 #include "rsgate/tls.h"
 
 struct event_base;
+struct evdns_base;
 struct event;
 struct evhttp;
 struct evhttp_request;
@@ -37,6 +38,8 @@ struct policy;
 #define AP_AUDIT_TICK_S 5
 
 struct ap_stream;
+struct ap_vault;
+struct store;
 struct ap;
 
 /* Who called on the admin socket (SO_PEERCRED), for checks and audit. */
@@ -61,9 +64,11 @@ struct ap_admin_route {
 	const char *prefix;	/* "/v1/tickets" */
 	ap_admin_fn fn;
 };
+struct ap_alert;
 
 struct ap {
 	struct event_base *base;
+	struct evdns_base *dns;		/* name lookups without blocking */
 	struct config *cfg;
 	struct inventory *inv;
 	struct policy *pol;
@@ -75,6 +80,7 @@ struct ap {
 	uint16_t hub_port;
 	uint64_t heartbeat_s, dead_after_s, reconnect_max_s;
 	size_t max_streams;
+	uint64_t handshake_timeout_s;	/* relay reached -> TLS done */
 
 	/* control channel */
 	struct bufferevent *ctl;
@@ -86,9 +92,12 @@ struct ap {
 	struct event *ev_retry, *ev_ping, *ev_tick;
 	struct event *ev_term, *ev_int;
 
+	struct ap_alert *alert;		/* ap-alert.c: alert inputs */
+
 	TAILQ_HEAD(, ap_stream) streams;
 	size_t nstreams;
 	int stopping;
+	struct ap_vault *vault;		/* ap-vault.c */
 
 	/* the service workflow (ap-ticket.c, ap-admin.c) */
 	struct store *store;		/* the audit_db file */
@@ -112,11 +121,13 @@ void ap_ctl_stop(struct ap *ap);
 void ap_ctl_send(struct ap *ap, struct ctl_msg *m);
 
 /*
- * Resolve host (blocking) and start a non-blocking connect of bev; the
- * result arrives in its event callback. -1 with reason if it cannot start.
+ * Resolve host with ap->dns (evdns: the loop does not wait) and connect
+ * bev without blocking; the result arrives in its event callback (a
+ * lookup failure: bufferevent_socket_get_dns_error). -1 with reason if it
+ * cannot start.
  */
-int ap_connect(struct bufferevent *bev, const char *host, uint16_t port,
-    char *reason, size_t rlen);
+int ap_connect(struct ap *ap, struct bufferevent *bev, const char *host,
+    uint16_t port, char *reason, size_t rlen);
 
 /* ap-stream.c */
 void ap_stream_open(struct ap *ap, const struct ctl_msg *m);
@@ -181,7 +192,35 @@ int ap_ticket_stream_check(struct ap *ap, const char *ticket,
     int64_t *not_after_ms, int64_t *idle_s, uint32_t *code, char *reason,
     size_t rlen);
 
+/* ap-alert.c: device alerts (HTTP, syslog) forwarded through the outbox. */
+int ap_alert_start(struct ap *ap, char *err, size_t errlen);
+void ap_alert_stop(struct ap *ap);
+/* -t: check the alert_token lines, their files and devices. */
+int ap_alert_check(struct ap *ap, char *err, size_t errlen);
+/* The control channel came up (HELLO_ACK) or went down. */
+void ap_alert_ctl_up(struct ap *ap);
+void ap_alert_ctl_down(struct ap *ap);
+/* The hub answered an ALERT sent through the AP's outbox. */
+struct json_t;
+void ap_alert_acked(struct ap *ap, const struct json_t *sent,
+    const struct json_t *ack);
+
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);
+
+/* ap-vault.c: COLLECT and DOCUMENT from the hub */
+int ap_vault_start(struct ap *ap, char *err, size_t errlen);
+void ap_vault_stop(struct ap *ap);
+void ap_vault_ctl(struct ap *ap, const struct ctl_msg *m);
+/* The AP's store (tickets, documents), or NULL before start. */
+struct store *ap_vault_store(struct ap *ap);
+/*
+ * The AP's own grant check: its record of ticket is approved or active,
+ * grants every capability in caps on device, and now is inside the
+ * window. 0 only on that explicit allow; otherwise RSG_ERR_PERM with
+ * *why (static). Fail closed.
+ */
+int ap_grant_check(struct ap *ap, const char *ticket, const char *device,
+    unsigned caps, const char **why) RSG_WUR;
 
 #endif /* RSGATE_AP_H */

@@ -14,10 +14,22 @@
 #define API_REPLY_MAX (1024 * 1024)	/* bytes of a reply we read */
 
 struct api;
+struct api_req;
+struct event_base;
+
+/*
+ * The end of an asynchronous request: as api_request's results (err is
+ * NULL on success, reply may be NULL; the callee takes reply and frees it
+ * with json_decref). Called from the event loop, once; the request is
+ * freed after it returns.
+ */
+typedef void (*api_done_fn)(long status, json_t *reply, const char *err,
+    void *arg);
 
 /* hub is HOST:PORT of the hub's api_listen. err gets a one-line reason. */
 int api_new(const char *hub, const char *cert, const char *key,
     const char *ca, struct api **out, char *err, size_t errlen);
+/* Cancels any asynchronous request still running (no callbacks). */
 void api_free(struct api *a);
 /*
  * One request; body (JSON text) may be NULL for a GET. On success *status
@@ -28,6 +40,17 @@ void api_free(struct api *a);
 int api_request(struct api *a, const char *method, const char *path,
     const char *body, long *status, json_t **reply, char *err,
     size_t errlen);
+/* Drive asynchronous requests from base (once, before the first). */
+int api_attach(struct api *a, struct event_base *base);
+/*
+ * Start one request on the attached loop (body copied). 0 and *out (for
+ * api_request_cancel until done runs) or -1 with err.
+ */
+int api_request_start(struct api *a, const char *method, const char *path,
+    const char *body, api_done_fn done, void *arg, struct api_req **out,
+    char *err, size_t errlen);
+/* Abandon a request whose callback has not run: no callback; NULL fine. */
+void api_request_cancel(struct api_req *r);
 /* The error sentence of an error reply: "ERROR: REASON" or "ERROR". */
 void api_error_text(long status, json_t *reply, char *out, size_t outlen);
 

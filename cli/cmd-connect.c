@@ -14,6 +14,13 @@
  *	stream STREAMID closed: N bytes up, M down
  * Errors are one line on stderr; the local connection is then closed and
  * the command keeps listening. SIGINT/SIGTERM end it with status 0.
+ *
+ * Set-up never blocks the event loop, so local connections are set up
+ * concurrently and a hub that hangs delays only the streams waiting on
+ * it: the API call runs on the libcurl multi interface driven by this
+ * loop (cli-api.c), and the relay is resolved with evdns and dialled with
+ * a non-blocking connect (lib/net/dial.c). One thread: no locks, and
+ * cancelling a set-up (SIGINT, the local side gone) is freeing it.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -24,7 +31,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +42,13 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "rsgate/bridge.h"
 #include "rsgate/ctlmsg.h"
+#include "rsgate/dial.h"
 #include "rsgate/pki.h"
 #include "rsgate/relay.h"
 #include "rsgate/tls.h"
@@ -58,6 +66,7 @@ struct connect {
 	struct event_base *base;
 	struct evconnlistener *lis;
 	struct api *api;
+	struct evdns_base *dns;
 	struct tls_ctx *tls;
 	const char *device, *service, *ticket;
 	TAILQ_HEAD(, cstream) streams;
@@ -69,6 +78,9 @@ struct cstream {
 	char idhex[2 * RELAY_STREAM_ID_LEN + 1];
 	char ap[CTL_NAME_MAX + 1];
 	uint8_t ap_fpr[32];
+	struct api_req *req;		/* while the hub is asked */
+	struct net_dial *dial;		/* while the relay is dialled */
+	struct relay_preamble pre;	/* secret token: wiped */
 	struct bufferevent *local, *tls;
 	struct bridge *br;
 };
@@ -77,6 +89,9 @@ static void
 cs_free(struct cstream *s)
 {
 	TAILQ_REMOVE(&s->c->streams, s, entry);
+	api_request_cancel(s->req);
+	net_dial_cancel(s->dial);
+	mem_wipe(&s->pre, sizeof(s->pre));
 	if (s->br != NULL)
 		bridge_free(s->br);
 	else {
@@ -164,121 +179,33 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	fflush(stdout);
 }
 
-/* Blocking connect with a deadline: the relay is one hop away. */
-static int
-dial(const char *hostport, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	struct pollfd pfd;
-	char host[256], ps[8];
-	socklen_t sl = sizeof(int);
-	uint16_t port;
-	int fd = -1, e = 0;
-
-	if (ctl_hostport_split(hostport, host, sizeof(host), &port) != 0) {
-		snprintf(err, errlen, "the hub named a bad relay address");
-		return -1;
-	}
-	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if ((e = getaddrinfo(host, ps, &hints, &res)) != 0) {
-		snprintf(err, errlen, "relay %s: %s", hostport,
-		    gai_strerror(e));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype |
-		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if (errno == EINPROGRESS) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, CONNECT_TIMEOUT_S * 1000) != 1)
-				errno = ETIMEDOUT;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
-			    &sl) == 0 && e == 0)
-				break;
-			else
-				errno = e;
-		}
-		e = errno;
-		close(fd);
-		fd = -1;
-		errno = e;
-	}
-	if (fd < 0)
-		snprintf(err, errlen, "relay %s unreachable: %s", hostport,
-		    strerror(errno));
-	else
-		net_nodelay(fd);
-	freeaddrinfo(res);
-	return fd;
-}
-
-/* Ask the hub for a stream and start the handshake through the relay. */
+/* The relay answered: send the preamble, start TLS with the AP inside. */
 static void
-cs_start(struct cstream *s)
+cs_dialed(int fd, const char *err, void *arg)
 {
+	struct cstream *s = arg;
 	struct connect *c = s->c;
-	struct relay_preamble pre;
 	uint8_t wire[RELAY_PREAMBLE_LEN];
 	struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
-	json_t *req = NULL, *rep = NULL, *apj;
-	const char *sid, *tok, *relay, *apname, *apfpr;
-	char *body = NULL, err[600];
-	long status = 0;
 	SSL *ssl = NULL;
-	int fd = -1;
+	ssize_t n;
 
-	memset(&pre, 0, sizeof(pre));
-	if ((req = json_pack("{s:s, s:s, s:s}", "device", c->device,
-	    "service", c->service, "ticket", c->ticket)) == NULL ||
-	    (body = json_dumps(req, JSON_COMPACT)) == NULL) {
-		cs_fail(s, "out of memory");
-		goto out;
+	s->dial = NULL;
+	if (fd < 0) {
+		cs_fail(s, "stream %s: relay %s", s->idhex, err);
+		return;
 	}
-	if (api_request(c->api, "POST", "/v1/streams", body, &status, &rep,
-	    err, sizeof(err)) != 0) {
-		cs_fail(s, "%s", err);
-		goto out;
-	}
-	if (status != 201) {
-		api_error_text(status, rep, err, sizeof(err));
-		cs_fail(s, "%s", err);
-		goto out;
-	}
-	apj = json_object_get(rep, "ap");
-	sid = json_string_value(json_object_get(rep, "stream_id"));
-	tok = json_string_value(json_object_get(rep, "token"));
-	relay = json_string_value(json_object_get(rep, "relay"));
-	apname = json_string_value(json_object_get(apj, "name"));
-	apfpr = json_string_value(json_object_get(apj, "fingerprint"));
-	pre.side = RELAY_SIDE_ENGINEER;
-	if (sid == NULL || tok == NULL || relay == NULL || apname == NULL ||
-	    apfpr == NULL ||
-	    hex_decode(sid, pre.stream_id, sizeof(pre.stream_id)) != 0 ||
-	    hex_decode(tok, pre.token, sizeof(pre.token)) != 0 ||
-	    hex_decode(apfpr, s->ap_fpr, sizeof(s->ap_fpr)) != 0 ||
-	    str_copy(s->ap, sizeof(s->ap), apname) != 0) {
-		cs_fail(s, "the hub's reply is not a stream (missing or bad "
-		    "stream_id, token, relay or ap)");
-		goto out;
-	}
-	hex_encode(pre.stream_id, sizeof(pre.stream_id), s->idhex);
-	if ((fd = dial(relay, err, sizeof(err))) < 0) {
-		cs_fail(s, "stream %s: %s", s->idhex, err);
-		goto out;
-	}
-	relay_preamble_encode(&pre, wire);
-	if (send(fd, wire, sizeof(wire), MSG_NOSIGNAL) !=
-	    (ssize_t)sizeof(wire)) {
+	net_nodelay(fd);
+	relay_preamble_encode(&s->pre, wire);
+	/* A fresh socket's buffer always takes 54 bytes at once. */
+	n = send(fd, wire, sizeof(wire), MSG_NOSIGNAL);
+	mem_wipe(wire, sizeof(wire));
+	mem_wipe(&s->pre, sizeof(s->pre));
+	if (n != (ssize_t)sizeof(wire)) {
 		close(fd);
 		cs_fail(s, "stream %s: the relay closed the connection",
 		    s->idhex);
-		goto out;
+		return;
 	}
 	if ((ssl = tls_ssl_new(c->tls)) == NULL ||
 	    (s->tls = bufferevent_openssl_socket_new(c->base, fd, ssl,
@@ -287,17 +214,82 @@ cs_start(struct cstream *s)
 		SSL_free(ssl);
 		close(fd);
 		cs_fail(s, "out of memory");
-		goto out;
+		return;
 	}
 	bufferevent_setcb(s->tls, NULL, NULL, tls_event_cb, s);
 	bufferevent_set_timeouts(s->tls, &tv, &tv);
 	bufferevent_enable(s->tls, EV_READ | EV_WRITE);
+}
+
+/* The hub's answer to POST /v1/streams: dial the relay it names. */
+static void
+cs_api_done(long status, json_t *rep, const char *err, void *arg)
+{
+	struct cstream *s = arg;
+	json_t *apj;
+	const char *sid, *tok, *relay, *apname, *apfpr;
+	char host[256], msg[600];
+	uint16_t port;
+	int r;
+
+	s->req = NULL;
+	if (err != NULL) {
+		cs_fail(s, "%s", err);
+		goto out;
+	}
+	if (status != 201) {
+		api_error_text(status, rep, msg, sizeof(msg));
+		cs_fail(s, "%s", msg);
+		goto out;
+	}
+	apj = json_object_get(rep, "ap");
+	sid = json_string_value(json_object_get(rep, "stream_id"));
+	tok = json_string_value(json_object_get(rep, "token"));
+	relay = json_string_value(json_object_get(rep, "relay"));
+	apname = json_string_value(json_object_get(apj, "name"));
+	apfpr = json_string_value(json_object_get(apj, "fingerprint"));
+	s->pre.side = RELAY_SIDE_ENGINEER;
+	if (sid == NULL || tok == NULL || relay == NULL || apname == NULL ||
+	    apfpr == NULL ||
+	    hex_decode(sid, s->pre.stream_id, sizeof(s->pre.stream_id)) != 0 ||
+	    hex_decode(tok, s->pre.token, sizeof(s->pre.token)) != 0 ||
+	    hex_decode(apfpr, s->ap_fpr, sizeof(s->ap_fpr)) != 0 ||
+	    str_copy(s->ap, sizeof(s->ap), apname) != 0) {
+		cs_fail(s, "the hub's reply is not a stream (missing or bad "
+		    "stream_id, token, relay or ap)");
+		goto out;
+	}
+	hex_encode(s->pre.stream_id, sizeof(s->pre.stream_id), s->idhex);
+	if (ctl_hostport_split(relay, host, sizeof(host), &port) != 0) {
+		cs_fail(s, "stream %s: the hub named a bad relay address",
+		    s->idhex);
+		goto out;
+	}
+	if ((r = net_dial_start(s->c->base, s->c->dns, host, port,
+	    CONNECT_TIMEOUT_S, cs_dialed, s, &s->dial)) != 0)
+		cs_fail(s, "stream %s: relay %s: %s", s->idhex, relay,
+		    rsg_strerror(r));
  out:
-	mem_wipe(&pre, sizeof(pre));
-	mem_wipe(wire, sizeof(wire));
+	json_decref(rep);
+}
+
+/* Ask the hub for a stream; the rest follows from its answer. */
+static void
+cs_start(struct cstream *s)
+{
+	struct connect *c = s->c;
+	json_t *req = NULL;
+	char *body = NULL, err[600];
+
+	if ((req = json_pack("{s:s, s:s, s:s}", "device", c->device,
+	    "service", c->service, "ticket", c->ticket)) == NULL ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		cs_fail(s, "out of memory");
+	else if (api_request_start(c->api, "POST", "/v1/streams", body,
+	    cs_api_done, s, &s->req, err, sizeof(err)) != 0)
+		cs_fail(s, "%s", err);
 	free(body);
 	json_decref(req);
-	json_decref(rep);
 }
 
 static void
@@ -468,6 +460,9 @@ cmd_connect_exec(const struct cmd_entry *self, int argc, char **argv)
 		goto out;
 	}
 	if ((c.base = bridge_base_new()) == NULL ||
+	    api_attach(c.api, c.base) != 0 ||
+	    (c.dns = evdns_base_new(c.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL ||
 	    (ev_int = evsignal_new(c.base, SIGINT, signal_cb, c.base)) ==
 	    NULL ||
 	    (ev_term = evsignal_new(c.base, SIGTERM, signal_cb, c.base)) ==
@@ -512,9 +507,12 @@ cmd_connect_exec(const struct cmd_entry *self, int argc, char **argv)
 		event_free(ev_int);
 	if (ev_term != NULL)
 		event_free(ev_term);
+	/* The API's events and the resolver live on the base: first. */
+	api_free(c.api);
+	if (c.dns != NULL)
+		evdns_base_free(c.dns, 0);
 	if (c.base != NULL)
 		event_base_free(c.base);
-	api_free(c.api);
 	tls_ctx_free(c.tls);
 	return ex;
 }

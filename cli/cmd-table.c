@@ -30,6 +30,17 @@ extern const struct cmd_entry cmd_pki_verify_entry;
 extern const struct cmd_entry cmd_request_entry;
 extern const struct cmd_entry cmd_ticket_show_entry;
 extern const struct cmd_entry cmd_tickets_entry;
+extern const struct cmd_entry cmd_collect_entry;
+extern const struct cmd_entry cmd_evidence_list_entry;
+extern const struct cmd_entry cmd_evidence_get_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_verify_document_entry;
+extern const struct cmd_entry cmd_vault_keygen_entry;
+extern const struct cmd_entry cmd_ap_certificates_entry;
+extern const struct cmd_entry cmd_ap_report_entry;
+extern const struct cmd_entry cmd_risk_report_entry;
+extern const struct cmd_entry cmd_risk_diff_entry;
+extern const struct cmd_entry cmd_risk_check_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_ap_pending_entry,
@@ -56,5 +67,16 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_request_entry,
 	&cmd_ticket_show_entry,
 	&cmd_tickets_entry,
+	&cmd_collect_entry,
+	&cmd_evidence_list_entry,
+	&cmd_evidence_get_entry,
+	&cmd_report_entry,
+	&cmd_verify_document_entry,
+	&cmd_vault_keygen_entry,
+	&cmd_ap_certificates_entry,
+	&cmd_ap_report_entry,
+	&cmd_risk_report_entry,
+	&cmd_risk_diff_entry,
+	&cmd_risk_check_entry,
 	NULL,
 };

@@ -34,6 +34,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <jansson.h>
+
 #include "rsgate/util.h"
 
 #define DEVSIM_LINE_MAX 1024		/* longest command line, without LF */
@@ -45,6 +47,8 @@
 #define DEVSIM_CONNS_MAX 100000
 #define DEVSIM_LINGER_SEC 2		/* drain time after an error reply */
 #define DEVSIM_LOG_MAX (4 * 1024 * 1024)
+#define DEVSIM_ALERT_REPLY_MAX (64 * 1024)
+#define DEVSIM_TOKEN_MAX 256
 
 enum conn_state {
 	CONN_OPEN,	/* serving commands */
@@ -509,6 +513,13 @@ usage(FILE *f)
 	    "                     [--logs N] [--seed N] [--echo] "
 	    "[--max-conns N]\n"
 	    "                     [--pidfile FILE] [--verbose]\n"
+	    "       rsgate-devsim --alert ADDR:PORT --token-file FILE "
+	    "[--name DEV] [--model M]\n"
+	    "                     [--error-code CODE] [--severity SEV] "
+	    "[--patient NAME]\n"
+	    "       rsgate-devsim --syslog ADDR:PORT [--name DEV] [--model M] "
+	    "[--error-code CODE]\n"
+	    "                     [--patient NAME]\n"
 	    "\n"
 	    "A simulated medical device for rsgate's tests and demo: one TCP "
 	    "service port.\n"
@@ -528,6 +539,17 @@ usage(FILE *f)
 	    "  -p, --pidfile FILE      write the process id to FILE\n"
 	    "  -v, --verbose           log connections to stderr\n"
 	    "  -h, --help              this help\n"
+	    "  --alert ADDR:PORT       post one failure alert to the access "
+	    "point's\n"
+	    "                          alert_listen and exit (0: accepted)\n"
+	    "  --token-file FILE       the device's alert token (Bearer)\n"
+	    "  --error-code CODE       default E-1001; --severity SEV default "
+	    "critical\n"
+	    "  --patient NAME          also send a synthetic patient name and "
+	    "a comment,\n"
+	    "                          which the access point must drop\n"
+	    "  --syslog ADDR:PORT      send the alert as RFC 5424 syslog (UDP) "
+	    "instead\n"
 	    "\n"
 	    "Line protocol (one command per line, at most %d bytes):\n"
 	    "  HELLO      -> OK rsgate-devsim name=DEV model=MODEL\n"
@@ -599,6 +621,179 @@ addr_format(const struct sockaddr_storage *ss, char *out, size_t outlen)
 	}
 }
 
+/* ---- failure alerts ------------------------------------------------------ */
+
+struct alert_opts {
+	const char *to;			/* the AP's alert_listen */
+	const char *token_file;
+	const char *code, *severity;
+	const char *patient;		/* a synthetic patient name, or NULL */
+};
+
+/*
+ * Post one failure alert to the access point (HTTP/1.1, JSON, the device's
+ * bearer token) and print the reply. With a patient name the alert also
+ * carries fields the AP must drop (docs/ALERTS.md). Exit status: 0 when
+ * the AP accepted it (2xx), 1 otherwise.
+ */
+static int
+alert_send(const struct devsim *ds, const struct alert_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct rsg_buf *tok = NULL, *reply = NULL;
+	json_t *body = NULL;
+	char *text = NULL, *req = NULL, comment[512], tv[DEVSIM_TOKEN_MAX + 1];
+	char code[4];
+	const char *p, *eol;
+	size_t n, tl;
+	ssize_t k;
+	uint64_t status = 0;
+	int fd = -1, ex = 1, len;
+	uint8_t chunk[4096];
+
+	if (listen_parse(o->to, &ss, &sslen) != 0) {
+		fprintf(stderr, "rsgate-devsim: --alert: want ADDR:PORT\n");
+		return 2;
+	}
+	if (file_read_all(o->token_file, DEVSIM_TOKEN_MAX + 2, &tok) != 0) {
+		fprintf(stderr, "rsgate-devsim: cannot read the token file "
+		    "%s\n", o->token_file);
+		return 1;
+	}
+	tl = buf_len(tok);
+	while (tl > 0 && (buf_ptr(tok)[tl - 1] == '\n' ||
+	    buf_ptr(tok)[tl - 1] == '\r'))
+		tl--;
+	if (tl > DEVSIM_TOKEN_MAX)
+		tl = DEVSIM_TOKEN_MAX;
+	memcpy(tv, buf_ptr(tok), tl);
+	tv[tl] = '\0';
+	body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "device", ds->name,
+	    "model", ds->model, "error_code", o->code, "severity", o->severity,
+	    "message_id", "devsim-1");
+	if (body != NULL && o->patient != NULL) {
+		snprintf(comment, sizeof(comment), "scan of %s aborted",
+		    o->patient);
+		json_object_set_new(body, "patient_name",
+		    json_string(o->patient));
+		json_object_set_new(body, "comment", json_string(comment));
+	}
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL ||
+	    (len = asprintf(&req, "POST /v1/alerts HTTP/1.1\r\nHost: %s\r\n"
+	    "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", o->to, tv,
+	    strlen(text), text)) < 0) {
+		req = NULL;
+		fprintf(stderr, "rsgate-devsim: out of memory\n");
+		goto out;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&ss, sslen) != 0) {
+		fprintf(stderr, "rsgate-devsim: cannot connect to %s: %s\n",
+		    o->to, strerror(errno));
+		goto out;
+	}
+	for (n = 0; n < (size_t)len; n += (size_t)k)
+		if ((k = write(fd, req + n, (size_t)len - n)) <= 0) {
+			fprintf(stderr, "rsgate-devsim: write: %s\n",
+			    strerror(errno));
+			goto out;
+		}
+	if ((reply = buf_new(DEVSIM_ALERT_REPLY_MAX)) == NULL)
+		goto out;
+	while ((k = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_put(reply, chunk, (size_t)k) != 0)
+			break;
+	if (buf_put_u8(reply, 0) != 0)
+		goto out;
+	p = (const char *)buf_ptr(reply);
+	if (strncmp(p, "HTTP/1.", 7) == 0 && strlen(p) >= 12) {
+		memcpy(code, p + 9, 3);
+		code[3] = '\0';
+	} else
+		code[0] = '\0';
+	if (parse_u64(code, 100, 599, &status) != 0) {
+		fprintf(stderr, "rsgate-devsim: no HTTP reply from %s\n",
+		    o->to);
+		goto out;
+	}
+	eol = strstr(p, "\r\n\r\n");
+	printf("alert: HTTP %llu %s", (unsigned long long)status,
+	    eol != NULL ? eol + 4 : "\n");
+	fflush(stdout);
+	ex = status >= 200 && status <= 299 ? 0 : 1;
+ out:
+	if (fd >= 0)
+		close(fd);
+	mem_wipe(tv, sizeof(tv));
+	if (req != NULL)
+		mem_wipe(req, strlen(req));
+	free(req);
+	free(text);
+	json_decref(body);
+	buf_free(tok);
+	buf_free(reply);
+	return ex;
+}
+
+/* value with '"', '\' and ']' escaped for an SD-PARAM (RFC 5424 6.3.3). */
+static void
+sd_escape(const char *s, char *out, size_t outlen)
+{
+	size_t k = 0;
+
+	for (; *s != '\0' && k + 3 < outlen; s++) {
+		if (*s == '"' || *s == '\\' || *s == ']')
+			out[k++] = '\\';
+		out[k++] = *s;
+	}
+	out[k] = '\0';
+}
+
+/*
+ * Send one failure alert as an RFC 5424 syslog datagram (the fields in the
+ * SD element alert@32473; a patient name, if given, as a parameter and in
+ * the free-text MSG, both of which the AP must drop).
+ */
+static int
+alert_syslog(const struct devsim *ds, const struct alert_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char msg[2048], model[600], code[300], pat[600], ts[64];
+	int fd, n;
+
+	if (listen_parse(o->to, &ss, &sslen) != 0) {
+		fprintf(stderr, "rsgate-devsim: --syslog: want ADDR:PORT\n");
+		return 2;
+	}
+	sd_escape(ds->model, model, sizeof(model));
+	sd_escape(o->code, code, sizeof(code));
+	sd_escape(o->patient != NULL ? o->patient : "", pat, sizeof(pat));
+	time_format_rfc3339(time_now_ms(), ts, sizeof(ts));
+	/* local7 (23) and severity 2 (critical): PRI 186. */
+	n = snprintf(msg, sizeof(msg), "<186>1 %s %s rsgate-devsim - "
+	    "devsim-2 [alert@32473 error_code=\"%s\" model=\"%s\"%s%s%s] %s%s",
+	    ts, ds->name, code, model, o->patient != NULL ?
+	    " patient_name=\"" : "", pat, o->patient != NULL ? "\"" : "",
+	    o->patient != NULL ? "scan aborted for " : "detector fault",
+	    o->patient != NULL ? pat : "");
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return 1;
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&ss, sslen) != n) {
+		fprintf(stderr, "rsgate-devsim: cannot send to %s: %s\n",
+		    o->to, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	printf("alert: syslog message sent to %s\n", o->to);
+	return 0;
+}
+
 static void
 devsim_done(struct devsim *ds)
 {
@@ -634,8 +829,16 @@ main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "alert", required_argument, NULL, 'A' },
+		{ "token-file", required_argument, NULL, 'K' },
+		{ "error-code", required_argument, NULL, 'E' },
+		{ "severity", required_argument, NULL, 'S' },
+		{ "patient", required_argument, NULL, 'P' },
+		{ "syslog", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct alert_opts ao = { NULL, NULL, "E-1001", "critical", NULL };
+	int syslog_mode = 0;
 	const char *listen_addr = "127.0.0.1:0", *pidfile = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
@@ -696,6 +899,25 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'A':
+			ao.to = optarg;
+			break;
+		case 'K':
+			ao.token_file = optarg;
+			break;
+		case 'E':
+			ao.code = optarg;
+			break;
+		case 'S':
+			ao.severity = optarg;
+			break;
+		case 'P':
+			ao.patient = optarg;
+			break;
+		case 'Y':
+			ao.to = optarg;
+			syslog_mode = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -724,6 +946,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-devsim: --name must be 1..255 "
 		    "printable characters without spaces, --model one line\n");
 		return 2;
+	}
+	if (syslog_mode)
+		return alert_syslog(&ds, &ao);
+	if (ao.to != NULL || ao.token_file != NULL) {
+		if (ao.to == NULL || ao.token_file == NULL) {
+			fprintf(stderr, "rsgate-devsim: --alert needs "
+			    "--token-file\n");
+			return 2;
+		}
+		return alert_send(&ds, &ao);
 	}
 	if (listen_parse(listen_addr, &ss, &sslen) != 0) {
 		fprintf(stderr, "rsgate-devsim: --listen: want ADDR:PORT with a "

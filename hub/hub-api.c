@@ -23,6 +23,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -30,6 +31,7 @@
 
 #include "rsgate/config.h"
 #include "rsgate/pki.h"
+#include "rsgate/risk.h"
 
 #include "hub.h"
 
@@ -163,6 +165,33 @@ engineer_active(struct hub *h, const char *cn)
 		if (strcmp(config_get_nth(h->cfg, "engineer", i), cn) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * GET /v1/facts: what this hub's code and configuration establish, for
+ * `rsgate risk report --live` (docs/RISK.md); the same JSON as --facts.
+ */
+static void
+api_facts(struct hub *h, struct evhttp_request *req)
+{
+	struct risk_facts *f = NULL;
+	struct rsg_buf *b = NULL;
+	struct evbuffer *eb = evhttp_request_get_output_buffer(req);
+
+	if (risk_facts_new(&f) != 0 || risk_facts_add_code(f) != 0 ||
+	    risk_facts_add_hub(f, h->cfg) != 0 || (b = buf_new(0)) == NULL ||
+	    risk_facts_to_json(f, b) != 0 ||
+	    evbuffer_add(eb, buf_ptr(b), buf_len(b)) != 0) {
+		risk_facts_free(f);
+		buf_free(b);
+		reply_error(req, 500, "out of memory", NULL);
+		return;
+	}
+	risk_facts_free(f);
+	buf_free(b);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 static void
@@ -493,6 +522,10 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		reply_error(req, 403, "engineer deactivated", NULL);
 		return;
 	}
+	/* The vault's /v1/tickets/T/{collect,evidence,report,certificate}. */
+	if (path != NULL && hub_vault_api(h, req, (int)cmd, path, &peer,
+	    source))
+		return;
 	if (path != NULL && (strcmp(path, "/v1/tickets") == 0 ||
 	    strncmp(path, "/v1/tickets/", 12) == 0)) {
 		hub_api_tickets(h, req, path, &peer, source);
@@ -503,6 +536,13 @@ api_request_cb(struct evhttp_request *req, void *arg)
 			reply_error(req, 405, "method not allowed", NULL);
 		else
 			api_devices(h, req);
+		return;
+	}
+	if (path != NULL && strcmp(path, "/v1/facts") == 0) {
+		if (cmd != EVHTTP_REQ_GET)
+			reply_error(req, 405, "method not allowed", NULL);
+		else
+			api_facts(h, req);
 		return;
 	}
 	if (path != NULL && strcmp(path, "/v1/streams") == 0) {
@@ -540,6 +580,8 @@ api_bevcb(struct event_base *base, void *arg)
 int
 hub_api_listen(struct hub *h, int fd)
 {
+	struct evhttp_bound_socket *bound;
+
 	if ((h->http = evhttp_new(h->base)) == NULL) {
 		evutil_closesocket(fd);
 		return RSG_ERR_NOMEM;
@@ -551,10 +593,13 @@ hub_api_listen(struct hub *h, int fd)
 	evhttp_set_timeout(h->http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	net_nodelay(fd);	/* inherited by every accepted API connection */
-	if (evhttp_accept_socket_with_handle(h->http, fd) == NULL) {
+	if ((bound = evhttp_accept_socket_with_handle(h->http, fd)) == NULL) {
 		evutil_closesocket(fd);
 		return RSG_ERR_IO;
 	}
+	/* Paused at api_max connections (hub.c), for a second on EMFILE. */
+	h->api_lis = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(h->api_lis, hub_listener_error_cb);
 	return 0;
 }
 
@@ -565,6 +610,7 @@ hub_api_shutdown(struct hub *h)
 
 	while ((p = TAILQ_FIRST(&h->pending)) != NULL)
 		hub_api_answer(p, 503, 0, "hub shutting down");
+	h->api_lis = NULL;	/* freed with h->http */
 	if (h->http != NULL)
 		evhttp_free(h->http);
 	h->http = NULL;

@@ -133,6 +133,7 @@ ctl_close(struct ctl_conn *c, const char *reason)
 	if (!c->authed && c->bev != NULL &&
 	    (ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL)
 		hub_tls_track_reason(ssl, reason);
+	hub_vault_conn_closed(h, c);
 	if (ap != NULL) {
 		log_info("access point %s (%s) disconnected: %s", ap->name,
 		    c->source, reason);
@@ -218,6 +219,7 @@ ctl_hello(struct ctl_conn *c, struct ctl_msg *m)
 			return;
 		}
 		snprintf(ap->name, sizeof(ap->name), "%s", he->ap_name);
+		ap->hub = h;
 		TAILQ_INSERT_TAIL(&h->aps, ap, entry);
 	}
 	if (hub_ticket_ap_new(h, ap) != 0) {
@@ -316,6 +318,15 @@ ctl_dispatch(struct ctl_conn *c, struct ctl_msg *m)
 		break;
 	case CTL_ACK:
 		hub_ticket_ack(c, m);
+		break;
+	case CTL_COLLECT_DATA:
+		hub_vault_ctl(c, m);
+		break;
+	case CTL_ALERT:
+		if (hub_alert_receive(c, m) != 0) {
+			ctl_msg_free(m);
+			return -1;
+		}
 		break;
 	case CTL_STREAM_CLOSE:
 		hex_encode(m->u.stream_close.stream_id, CTL_STREAM_ID_LEN,
@@ -474,30 +485,31 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct hub *h = arg;
 	struct ctl_conn *c = NULL;
 	struct timeval tv = { 1, 0 };
+	char ip[HUB_ADDR_MAX];
 	uint8_t sid[16];
 	SSL *ssl = NULL;
 
 	(void)l;
 	(void)salen;
-	if (h->nconns >= HUB_CTL_CONNS_MAX) {
-		log_warn("too many control connections; refusing one");
-		evutil_closesocket(fd);
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->hub = h;
 	hub_addr_format(sa, c->source, sizeof(c->source), 1);
-	hub_addr_format(sa, c->ip, sizeof(c->ip), 0);
+	hub_addr_format(sa, ip, sizeof(ip), 0);
+	relay_source_key(ip, c->ip, sizeof(c->ip));	/* IPv6: its /64 */
+	/* Refused before any TLS work: strangers cost little. */
+	if (h->nconns >= h->ctl_max) {
+		hub_audit_refusal(h, AUDIT_OUTCOME_DENIED, NULL, "ap", NULL,
+		    "control-channel", c->source, "control listener: too many "
+		    "control connections open");
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
 	if (pending_from(h, c->ip) >= HUB_CTL_PENDING_PER_SOURCE) {
-		/* Refused before any TLS work: strangers cost little. */
-		log_warn("control listener: refused %s: %d connections from "
-		    "it have not said HELLO yet", c->source,
-		    HUB_CTL_PENDING_PER_SOURCE);
-		(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_DENIED,
-		    "", "ap", "", "", "", "control-channel", "", c->source,
-		    "control listener: too many connections from this address "
-		    "before HELLO");
+		hub_audit_refusal(h, AUDIT_OUTCOME_DENIED, NULL, "ap", NULL,
+		    "control-channel", c->source, "control listener: too many "
+		    "connections from this address before HELLO");
 		evutil_closesocket(fd);
 		free(c);
 		return;
@@ -553,6 +565,7 @@ hub_ctl_listen(struct hub *h, int fd)
 		evutil_closesocket(fd);
 		return RSG_ERR_NOMEM;
 	}
+	evconnlistener_set_error_cb(h->ctl_lis, hub_listener_error_cb);
 	return 0;
 }
 

@@ -41,6 +41,9 @@
 #define DEACT_PREFIX "engineer.deactivated:"
 #define TICKET_IDS_MAX 256
 
+
+/* How long after a window ends the hub cuts what the AP has not. */
+#define HUB_EXPIRE_GRACE_MS 2000
 /* ---- helpers ------------------------------------------------------------------ */
 
 static const char *
@@ -299,6 +302,10 @@ outbox_ack_cb(uint16_t type, const json_t *sent, const json_t *ack,
 	const char *e = json_string_value(json_object_get(ack, "error"));
 	char q[300];
 
+	if (type == CTL_DOCUMENT) {
+		hub_vault_document_acked(ap->hub, ap->name, sent, ack);
+		return;
+	}
 	if (e != NULL)
 		log_warn("access point %s refused %s %s for %s: %s", ap->name,
 		    ctl_type_name(type), jstr(sent, "op"),
@@ -605,11 +612,15 @@ hub_ticket_tick(struct hub *h)
 		}
 		for (i = 0; i < c.n; i++) {
 			memset(&t, 0, sizeof(t));
+			/*
+			 * The AP ends its side by its own clock and says why
+			 * (R26); the hub is the backstop a moment later, so
+			 * the two do not race to cut the same streams.
+			 */
 			if (store_ticket_get(h->store, c.ids[i], &t) == 0 &&
-			    now >= t.not_after_ms) {
+			    now >= t.not_after_ms + HUB_EXPIRE_GRACE_MS) {
 				guard_init(&g, TACT_HUB);
 				g.not_after_ms = t.not_after_ms;
-				/* The AP ends its side by its own clock. */
 				if (ticket_step(h, &t, TEV_EXPIRE, &g, h->name,
 				    "the granted window ended", &why) == 0)
 					(void)cut_streams(h, t.id, NULL,

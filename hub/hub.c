@@ -10,7 +10,15 @@
  * reload (the file is looked at every HUB_CRL_CHECK_S seconds and re-read
  * when it changes, so `rsgate pki revoke` takes effect without a restart)
  * and the relay's events (refusals, stream close with byte counts).
+ *
+ * Strangers are bounded by descriptors and by disk: at start the soft
+ * RLIMIT_NOFILE is raised to the hard limit and every cap (control, API,
+ * relay) is derived from what is then available, less a reserve, so that
+ * accept never meets EMFILE; and their refusals are audited one by one
+ * only up to a burst per source and minute, the rest in one summary record
+ * (hub_audit_refusal), so a flood does not become a flood of fsyncs.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -71,6 +79,128 @@ hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
 		log_error("cannot write the audit log: %s", rsg_strerror(e));
 	free(r);
 	return e;
+}
+
+/* ---- refusals, rate-limited ------------------------------------------------------ */
+
+/* The address of "ip", "ip:port" or "[v6]:port", as its counting key. */
+static void
+refusal_key(const char *source, char *key, size_t keylen)
+{
+	char ip[HUB_ADDR_MAX];
+	const char *end, *colon;
+	size_t n;
+
+	if (source[0] == '[' && (end = strchr(source, ']')) != NULL) {
+		n = (size_t)(end - source - 1);
+		source++;
+	} else if ((colon = strchr(source, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL)
+		n = (size_t)(colon - source);	/* one colon: v4 and port */
+	else
+		n = strlen(source);
+	if (n >= sizeof(ip))
+		n = sizeof(ip) - 1;
+	memcpy(ip, source, n);
+	ip[n] = '\0';
+	relay_source_key(ip, key, keylen);
+}
+
+static void
+refusal_summary(struct hub *h, struct hub_refusals *e, int64_t now)
+{
+	char why[300], obj[64];
+	int64_t secs = (now - e->start_ms + 999) / 1000;
+
+	if (e->suppressed == 0)
+		return;
+	snprintf(obj, sizeof(obj), "refusals=%llu",
+	    (unsigned long long)e->suppressed);
+	if (secs >= HUB_REFUSAL_WINDOW_MS / 1000)
+		snprintf(why, sizeof(why), "%llu more refusals from %s in the "
+		    "last minute (rate-limited: the first %llu were recorded "
+		    "one by one)", (unsigned long long)e->suppressed, e->key,
+		    (unsigned long long)e->recorded);
+	else
+		snprintf(why, sizeof(why), "%llu more refusals from %s in the "
+		    "last %llds (rate-limited: the first %llu were recorded "
+		    "one by one)", (unsigned long long)e->suppressed, e->key,
+		    (long long)secs, (unsigned long long)e->recorded);
+	log_warn("%s", why);
+	(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_FAILURE, NULL,
+	    NULL, NULL, NULL, NULL, NULL, obj, e->key, why);
+	e->suppressed = 0;
+}
+
+void
+hub_refusals_tick(struct hub *h, int flush)
+{
+	struct hub_refusals *e, *next;
+	int64_t now = time_mono_ms();
+
+	for (e = TAILQ_FIRST(&h->refusals); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, entry);
+		if (!flush && now - e->start_ms < HUB_REFUSAL_WINDOW_MS)
+			continue;
+		refusal_summary(h, e, now);
+		TAILQ_REMOVE(&h->refusals, e, entry);
+		h->nrefusals--;
+		free(e);
+	}
+}
+
+static struct hub_refusals *
+refusal_entry(struct hub *h, const char *key, int64_t now)
+{
+	struct hub_refusals *e;
+
+	TAILQ_FOREACH(e, &h->refusals, entry)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	/* Past the table's size, one entry stands for every other source. */
+	if (h->nrefusals >= HUB_REFUSAL_SOURCES) {
+		key = "other sources";
+		TAILQ_FOREACH(e, &h->refusals, entry)
+			if (strcmp(e->key, key) == 0)
+				return e;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->start_ms = now;
+	TAILQ_INSERT_TAIL(&h->refusals, e, entry);
+	h->nrefusals++;
+	return e;
+}
+
+void
+hub_audit_refusal(struct hub *h, enum audit_outcome o, const char *user,
+    const char *role, const char *session, const char *capability,
+    const char *source, const char *reason)
+{
+	struct hub_refusals *e;
+	char key[RELAY_SOURCE_KEY_MAX];
+	int64_t now = time_mono_ms();
+
+	refusal_key(source != NULL ? source : "unknown", key, sizeof(key));
+	/* Out of memory: record it; losing a refusal is worse. */
+	if ((e = refusal_entry(h, key, now)) != NULL) {
+		if (now - e->start_ms >= HUB_REFUSAL_WINDOW_MS) {
+			refusal_summary(h, e, now);
+			e->start_ms = now;
+			e->recorded = 0;
+		}
+		if (e->recorded >= h->refusal_burst) {
+			e->suppressed++;
+			log_debug("refused %s: %s (not audited one by one)",
+			    source, reason);
+			return;
+		}
+		e->recorded++;
+	}
+	log_info("refused %s: %s", source, reason);
+	(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, o, user, role, session, NULL,
+	    NULL, capability, NULL, source, reason);
 }
 
 /* ---- addresses --------------------------------------------------------------- */
@@ -172,6 +302,31 @@ struct tls_track {
 
 static int track_idx = -1;
 
+/*
+ * API connections are counted by their TLS sessions (evhttp 2.1 has no cap
+ * of its own); at api_max its listener pauses and the kernel's backlog
+ * holds the rest until one ends.
+ */
+static void
+api_count(struct hub *h, int delta)
+{
+	if (delta > 0)
+		h->napi++;
+	else if (h->napi > 0)
+		h->napi--;
+	if (h->api_lis == NULL)
+		return;
+	if (h->napi >= h->api_max && !h->api_paused) {
+		log_warn("%zu API connections open: not accepting more for now",
+		    h->napi);
+		evconnlistener_disable(h->api_lis);
+		h->api_paused = 1;
+	} else if (h->napi < h->api_max && h->api_paused) {
+		evconnlistener_enable(h->api_lis);
+		h->api_paused = 0;
+	}
+}
+
 /* Runs when the SSL is freed: a handshake that never finished is audited. */
 static void
 track_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
@@ -191,11 +346,11 @@ track_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 		snprintf(reason, sizeof(reason), "%s listener: %s", t->listener,
 		    t->reason[0] != '\0' ? t->reason :
 		    "connection closed during the TLS handshake");
-		log_info("refused %s: %s", t->source, reason);
-		(void)hub_audit(t->hub, AUDIT_EV_AUTH_FAILURE,
-		    AUDIT_OUTCOME_FAILURE, NULL, NULL, NULL, NULL, NULL, NULL,
-		    NULL, t->source, reason);
+		hub_audit_refusal(t->hub, AUDIT_OUTCOME_FAILURE, NULL, NULL,
+		    NULL, NULL, t->source, reason);
 	}
+	if (strcmp(t->listener, "api") == 0)
+		api_count(t->hub, -1);
 	free(t);
 }
 
@@ -256,6 +411,8 @@ hub_tls_track(struct hub *h, SSL *ssl, const char *listener,
 		free(t);
 		return RSG_ERR_CRYPTO;
 	}
+	if (strcmp(listener, "api") == 0)
+		api_count(h, 1);
 	return 0;
 }
 
@@ -305,12 +462,10 @@ relay_event_cb(const struct relay_event *ev, void *arg)
 	switch (ev->type) {
 	case RELAY_EV_REFUSED:
 		snprintf(why, sizeof(why), "relay: %s", ev->reason);
-		log_info("relay refused %s: %s", ev->source, ev->reason);
-		(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_FAILURE,
-		    NULL, ev->side == RELAY_SIDE_AP ? "ap" :
+		hub_audit_refusal(h, AUDIT_OUTCOME_FAILURE, NULL,
+		    ev->side == RELAY_SIDE_AP ? "ap" :
 		    ev->side == RELAY_SIDE_ENGINEER ? "engineer" : NULL,
-		    idhex[0] != '\0' ? idhex : NULL, NULL, NULL, NULL, NULL,
-		    ev->source, why);
+		    idhex[0] != '\0' ? idhex : NULL, NULL, ev->source, why);
 		break;
 	case RELAY_EV_PAIRED:
 		log_info("stream %s paired", idhex);
@@ -366,16 +521,17 @@ relisten_cb(evutil_socket_t fd, short what, void *arg)
 	evconnlistener_enable(arg);
 }
 
-static void
-listener_error_cb(struct evconnlistener *l, void *arg)
+void
+hub_listener_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct hub *h = arg;
 	struct timeval tv = { 1, 0 };
 
+	/* arg is not ours on the API listener (evhttp's own): unused. */
+	(void)arg;
 	log_warn("accept failed: %s", strerror(errno));
 	evconnlistener_disable(l);
-	if (event_base_once(h->base, -1, EV_TIMEOUT, relisten_cb, l,
-	    &tv) != 0)
+	if (event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT,
+	    relisten_cb, l, &tv) != 0)
 		evconnlistener_enable(l);
 }
 
@@ -412,6 +568,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
 	hub_ticket_tick(h);
+	hub_refusals_tick(h, 0);
+	hub_vault_tick(h);
 }
 
 static void
@@ -519,7 +677,64 @@ config_check(struct config *cfg, char *err, size_t errlen)
 		    s);
 		return RSG_ERR_CONFIG;
 	}
-	return 0;
+	return hub_alert_check(cfg, err, errlen);
+}
+
+/*
+ * Raise the soft descriptor limit to the hard one and share what is
+ * available, less HUB_FD_RESERVE, between the listeners: an eighth each
+ * for control connections and API connections (one descriptor each), the
+ * rest for the relay, whose paired connections hold three (socket and
+ * pipe) and whose unpaired ones, the strangers, may take half of its cap.
+ */
+static void
+fd_budget(struct hub *h, struct relay_conf *rc)
+{
+	struct rlimit rl;
+	rlim_t want;
+	uint64_t avail, relay;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		rl.rlim_cur = 1024;
+		rl.rlim_max = 1024;
+	} else {
+		want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >
+		    HUB_FD_WANT ? HUB_FD_WANT : rl.rlim_max;
+		if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+			want = rl.rlim_cur;
+		else {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				log_warn("cannot raise the descriptor limit: "
+				    "%s", strerror(errno));
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	avail = rl.rlim_cur == RLIM_INFINITY ? HUB_FD_WANT :
+	    (uint64_t)rl.rlim_cur;
+	avail = avail > 2 * HUB_FD_RESERVE ? avail - HUB_FD_RESERVE :
+	    avail / 2;
+	h->ctl_max = (size_t)(avail / 8);
+	if (h->ctl_max > HUB_CTL_CONNS_MAX)
+		h->ctl_max = HUB_CTL_CONNS_MAX;
+	h->api_max = (size_t)(avail / 8);
+	relay = avail - h->ctl_max - h->api_max;
+	rc->conns_max = (size_t)(relay / 3);
+	rc->unpaired_max = rc->conns_max / 2;
+	if (h->ctl_max == 0)
+		h->ctl_max = 1;
+	if (h->api_max == 0)
+		h->api_max = 1;
+	if (rc->conns_max < 2)
+		rc->conns_max = 2;
+	if (rc->unpaired_max == 0)
+		rc->unpaired_max = 1;
+	log_info("file descriptors: limit %llu (hard %llu), %d in reserve; "
+	    "caps: control %zu, api %zu, relay %zu (unpaired %zu)",
+	    (unsigned long long)(rl.rlim_cur == RLIM_INFINITY ? HUB_FD_WANT :
+	    rl.rlim_cur), (unsigned long long)(rl.rlim_max == RLIM_INFINITY ?
+	    HUB_FD_WANT : rl.rlim_max), HUB_FD_RESERVE, h->ctl_max, h->api_max,
+	    rc->conns_max, rc->unpaired_max);
 }
 
 static void
@@ -529,6 +744,7 @@ hub_stop(struct hub *h)
 	struct hub_ap *ap;
 	int r;
 
+	hub_vault_stop(h);	/* answers collects before evhttp goes */
 	hub_api_shutdown(h);
 	hub_ctl_shutdown(h);
 	/* Streams still open end with the hub; each is audited. */
@@ -547,6 +763,8 @@ hub_stop(struct hub *h)
 	hub_ticket_stop(h);
 	if (h->relay_lis != NULL)
 		evconnlistener_free(h->relay_lis);
+	/* Nothing is lost: counted refusals get their summary now. */
+	hub_refusals_tick(h, 1);
 	while ((ap = TAILQ_FIRST(&h->aps)) != NULL) {
 		TAILQ_REMOVE(&h->aps, ap, entry);
 		ctl_msg_free(ap->hello);
@@ -558,6 +776,7 @@ hub_stop(struct hub *h)
 		event_free(h->ev_term);
 	if (h->ev_int != NULL)
 		event_free(h->ev_int);
+	hub_alert_stop(h);
 	tls_ctx_free(h->api_tls);
 	tls_ctx_free(h->ctl_tls);
 	if (h->audit != NULL && (r = audit_close(h->audit)) != 0)
@@ -589,6 +808,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&h->conns);
 	TAILQ_INIT(&h->pending);
 	TAILQ_INIT(&h->streams);
+	TAILQ_INIT(&h->refusals);
 	while ((c = getopt_long(argc, argv, "c:htT", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -660,14 +880,21 @@ main(int argc, char **argv)
 	}
 	if (audit_start(h, err, sizeof(err)) != 0 ||
 	    tls_start(h, err, sizeof(err)) != 0 ||
-	    hub_ticket_start(h, err, sizeof(err)) != 0) {
+	    hub_ticket_start(h, err, sizeof(err)) != 0 ||
+	    hub_alert_start(h, err, sizeof(err)) != 0 ||
+	    hub_vault_start(h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rsgate-hub: %s\n", err);
 		goto out;
 	}
+	memset(&rc, 0, sizeof(rc));
+	fd_budget(h, &rc);
+	h->refusal_burst = (uint64_t)config_get_int(h->cfg,
+	    "refusal_audit_burst");
 	rc.unpaired_timeout_ms = (uint64_t)config_get_int(h->cfg,
 	    "relay_unpaired_timeout") * 1000;
 	rc.per_source_max = (unsigned)config_get_int(h->cfg,
 	    "relay_per_source_max");
+	rc.idle_ms = (uint64_t)config_get_int(h->cfg, "relay_idle") * 1000;
 	if (relay_new(h->base, &rc, relay_event_cb, h, &h->relay) != 0) {
 		fprintf(stderr, "rsgate-hub: out of memory\n");
 		goto out;
@@ -698,7 +925,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "rsgate-hub: cannot listen for the relay\n");
 		goto out;
 	}
-	evconnlistener_set_error_cb(h->relay_lis, listener_error_cb);
+	evconnlistener_set_error_cb(h->relay_lis, hub_listener_error_cb);
 	printf("relay listening on %s\n", bound);
 	snprintf(h->relay_advertise, sizeof(h->relay_advertise), "%s",
 	    config_get_string(h->cfg, "relay_advertise") != NULL ?

@@ -20,9 +20,25 @@ struct json_t;
 struct outbox;
 struct pki_trust;
 struct store;
+struct evconnlistener;
 
 #define HUB_ADDR_MAX 64			/* "[v6]:port" of a peer */
-#define HUB_CTL_CONNS_MAX 4096		/* control connections at once */
+#define HUB_CTL_CONNS_MAX 4096		/* control connections, at most */
+/*
+ * Descriptors kept out of every cap: listeners, the audit database and its
+ * journal, the CRL and config reads, the log, libevent's own.
+ */
+#define HUB_FD_RESERVE 64
+#define HUB_FD_WANT (1024 * 1024)	/* the soft limit we ask for, at most */
+/*
+ * Refusals of strangers are audited one by one up to refusal_audit_burst
+ * per source (IPv6: per /64) and window; the rest are counted and written
+ * as one summary record when the window ends. At most HUB_REFUSAL_SOURCES
+ * sources are tracked; beyond them, refusals share one "other sources"
+ * entry, so memory is bounded too.
+ */
+#define HUB_REFUSAL_WINDOW_MS 60000
+#define HUB_REFUSAL_SOURCES 4096
 /*
  * Before an AP has said HELLO it is a stranger: it gets at most this long
  * for TLS and HELLO (or dead_after, if shorter), and one address may hold
@@ -36,12 +52,25 @@ struct store;
 #define HUB_CRL_CHECK_S 2		/* how often the CRL file is looked at */
 
 struct hub;
+struct hub_alert;
+struct config;
 struct ctl_conn;
 struct hub_pending;
+struct hub_vault;
+
+/* Refusals from one source key in the current window. */
+struct hub_refusals {
+	TAILQ_ENTRY(hub_refusals) entry;
+	char key[RELAY_SOURCE_KEY_MAX];
+	int64_t start_ms;
+	uint64_t recorded;
+	uint64_t suppressed;
+};
 
 /* An access point the hub has heard from (kept while disconnected). */
 struct hub_ap {
 	TAILQ_ENTRY(hub_ap) entry;
+	struct hub *hub;
 	char name[CTL_NAME_MAX + 1];
 	char fingerprint[65];
 	struct ctl_msg *hello;		/* its last inventory */
@@ -56,7 +85,7 @@ struct ctl_conn {
 	struct bufferevent *bev;
 	struct event *ev_timer;
 	char source[HUB_ADDR_MAX];
-	char ip[HUB_ADDR_MAX];		/* source without the port */
+	char ip[HUB_ADDR_MAX];		/* source key: address, IPv6 /64 */
 	char session[33];		/* hex id of this connection, for audit */
 	struct tls_peer peer;
 	int authed;			/* TLS handshake done, peer checked */
@@ -103,6 +132,13 @@ struct hub {
 	struct tls_ctx *api_tls, *ctl_tls;
 	struct evhttp *http;
 	struct evconnlistener *ctl_lis, *relay_lis;
+	struct evconnlistener *api_lis;	/* evhttp's, paused at api_max */
+	size_t api_max, napi;		/* API connections (TLS sessions) */
+	int api_paused;
+	size_t ctl_max;
+	uint64_t refusal_burst;
+	TAILQ_HEAD(, hub_refusals) refusals;
+	size_t nrefusals;
 	struct relay *relay;
 	struct audit_log *audit;
 	char relay_advertise[300];
@@ -120,6 +156,8 @@ struct hub {
 	unsigned tick_count;
 	struct store *store;		/* tickets etc.: the audit_db file */
 	struct pki_trust *trust;	/* checks the APs' grants */
+	struct hub_vault *vault;	/* hub-vault.c */
+	struct hub_alert *alert;	/* hub-alert.c: tickets from alerts, mail */
 };
 
 /* Audit one record; fields may be NULL. Logs and returns an error code. */
@@ -127,6 +165,20 @@ int hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
     const char *user, const char *role, const char *session,
     const char *device, const char *site, const char *capability,
     const char *object, const char *source, const char *reason);
+
+/*
+ * Audit the refusal of a stranger from source ("ip", "ip:port" or
+ * "[v6]:port"), rate-limited per source key (see HUB_REFUSAL_WINDOW_MS).
+ * Fields as for hub_audit.
+ */
+void hub_audit_refusal(struct hub *h, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *capability, const char *source, const char *reason);
+/* Write the summaries of windows that ended (all of them if flush). */
+void hub_refusals_tick(struct hub *h, int flush);
+
+/* Pause a listener for a second after an accept error (EMFILE...); any arg. */
+void hub_listener_error_cb(struct evconnlistener *l, void *arg);
 
 /* Attach handshake tracking to ssl, so a failed handshake is audited. */
 int hub_tls_track(struct hub *h, struct ssl_st *ssl, const char *listener,
@@ -151,6 +203,14 @@ int hub_ctl_send(struct ctl_conn *c, const struct ctl_msg *m);
 /* Look for an access point serving device and service. */
 int hub_ap_find(struct hub *h, const char *device, const char *service,
     struct hub_ap **app, const struct ctl_device **devp);
+
+/* hub-alert.c */
+/* Config rules of the notification keys (-t and start). */
+int hub_alert_check(struct config *cfg, char *err, size_t errlen);
+int hub_alert_start(struct hub *h, char *err, size_t errlen);
+void hub_alert_stop(struct hub *h);
+/* An ALERT from c's access point: ticket, audit, ACK. -1 if c is gone. */
+int hub_alert_receive(struct ctl_conn *c, const struct ctl_msg *m);
 
 /* hub-api.c */
 int hub_api_listen(struct hub *h, int fd);
@@ -194,5 +254,20 @@ void hub_api_tickets(struct hub *h, struct evhttp_request *req,
     const char *path, const struct tls_peer *peer, const char *source);
 void hub_api_engineers(struct hub *h, struct evhttp_request *req,
     const char *path, const struct tls_peer *peer, const char *source);
+/* hub-vault.c: collect, evidence, purge, deletion certificate, report */
+int hub_vault_start(struct hub *h, char *err, size_t errlen);
+void hub_vault_stop(struct hub *h);
+/* The 1 s timer: purge jobs that are due. */
+void hub_vault_tick(struct hub *h);
+/* A /v1/tickets/T/... route of the vault: 1 if handled (answered). */
+int hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
+    const char *path, const struct tls_peer *peer, const char *source);
+/* COLLECT_DATA and ACK from an AP (m stays the caller's). */
+void hub_vault_ctl(struct ctl_conn *c, const struct ctl_msg *m);
+/* An AP's connection is closing: its collects fail. */
+void hub_vault_conn_closed(struct hub *h, struct ctl_conn *c);
+/* The AP acknowledged (or refused) a DOCUMENT sent through its outbox. */
+void hub_vault_document_acked(struct hub *h, const char *ap_name,
+    const struct json_t *sent, const struct json_t *ack);
 
 #endif /* RSGATE_HUB_H */

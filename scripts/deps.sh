@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev \
 libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev \
-libevent-dev libcurl4-openssl-dev curl"
+libevent-dev libcurl4-openssl-dev curl libyaml-dev libxlsxwriter-dev"
 
 missing=""
 for p in $PKGS; do

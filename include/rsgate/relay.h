@@ -60,8 +60,21 @@ struct relay;
 
 struct relay_conf {
 	uint64_t unpaired_timeout_ms;	/* preamble and partner deadline */
-	unsigned per_source_max;	/* open connections per source */
+	unsigned per_source_max;	/* open connections per source key */
+	size_t unpaired_max;		/* unpaired connections, all sources */
+	size_t conns_max;		/* connections, paired or not */
+	uint64_t idle_ms;		/* a paired stream moving no byte; 0: none */
 };
+
+/*
+ * The key a source address is counted under: an IPv6 address stands for
+ * its /64 ("2001:db8:1:2::/64"), since one host usually holds a whole /64;
+ * an IPv4-mapped IPv6 address is its IPv4 address; an IPv4 address, or
+ * anything that does not parse, is itself (cut to fit). Always writes a
+ * NUL-terminated string into out (outlen > 0).
+ */
+#define RELAY_SOURCE_KEY_MAX 64
+void relay_source_key(const char *addr, char *out, size_t outlen);
 
 enum relay_event_type {
 	RELAY_EV_REFUSED,	/* a connection was dropped before pairing */
@@ -100,6 +113,10 @@ typedef void (*relay_event_fn)(const struct relay_event *ev, void *arg);
  * while its partner cannot take more. Half-close (EOF) is passed on with
  * shutdown(SHUT_WR); an error on either side closes both. The process must
  * ignore SIGPIPE.
+ * Limits: per_source_max connections per source key (relay_source_key),
+ * unpaired_max unpaired connections and conns_max connections in all (a
+ * paired connection holds three descriptors: its socket and a pipe), and a paired stream on which no byte moved either way for idle_ms
+ * is closed (CLOSED, reason "idle ...").
  */
 int relay_new(struct event_base *base, const struct relay_conf *conf,
     relay_event_fn fn, void *arg, struct relay **out) RSG_WUR;
@@ -125,7 +142,8 @@ int relay_stream_renew(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
  * Hand over an accepted connection fd (the relay owns it from now on,
  * closing it on any error). source is the peer's address for the
  * per-source cap and the events. RSG_ERR_LIMIT (refused: too many from
- * source; a REFUSED event is sent), RSG_ERR_NOMEM.
+ * source, or too many unpaired or open in all; a REFUSED event is sent),
+ * RSG_ERR_NOMEM.
  */
 int relay_accept(struct relay *r, int fd, const char *source) RSG_WUR;
 /*
@@ -138,6 +156,8 @@ int relay_stream_cancel(struct relay *r, const uint8_t id[RELAY_STREAM_ID_LEN],
     const char *reason);
 /* Counts, for tests and status: connections (pending or paired sides). */
 size_t relay_conn_count(const struct relay *r);
+/* Connections that have not been paired (yet). */
+size_t relay_unpaired_count(const struct relay *r);
 /* Streams registered and not yet forgotten. */
 size_t relay_stream_count(const struct relay *r);
 

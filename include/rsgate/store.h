@@ -249,6 +249,13 @@ int store_evidence_item_foreach(struct store *s, const char *ticket,
     store_evidence_fn fn, void *arg) RSG_WUR;
 int store_evidence_item_delete_all(struct store *s, const char *ticket)
     RSG_WUR;
+/*
+ * Checkpoint the write-ahead log into the database and truncate it, so
+ * that deleted rows (overwritten by secure_delete in the database) leave
+ * no older copy of their page in the log. RSG_ERR_BUSY if a reader holds
+ * the log; call outside a transaction.
+ */
+int store_wal_truncate(struct store *s) RSG_WUR;
 
 /* Purge jobs (hub): a ticket whose evidence must be destroyed at due_ms. */
 struct store_purge_job {

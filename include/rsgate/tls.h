@@ -21,6 +21,13 @@
 struct ssl_ctx_st;	/* SSL_CTX */
 struct ssl_st;		/* SSL */
 
+/*
+ * What every context enforces, as constants so that the risk engine's facts
+ * (tls.min_version, tls.mutual_auth) are read from the code, not typed in.
+ */
+#define TLS_PROTO_VERSION 0x0304	/* TLS 1.3, the only version offered */
+#define TLS_PEER_CERT_REQUIRED 1	/* mutual TLS on every connection */
+
 enum tls_side {
 	TLS_SERVER,
 	TLS_CLIENT,

@@ -228,4 +228,15 @@ void net_nodelay(int fd);
 /* Read a whole file of at most max bytes into a new buffer. */
 int file_read_all(const char *path, size_t max, struct rsg_buf **out) RSG_WUR;
 
+/* ---- base64 (RFC 4648, standard alphabet, padded) ----------------------- */
+
+/* n bytes at p as a new NUL-terminated base64 string (caller frees). */
+int base64_encode(const void *p, size_t n, char **out) RSG_WUR;
+/*
+ * Decode len characters of strict base64 (no whitespace, length a multiple
+ * of 4) and append the bytes to out. RSG_ERR_FORMAT, RSG_ERR_LIMIT (out's
+ * cap), RSG_ERR_NOMEM; out is unchanged on error.
+ */
+int base64_decode(const char *s, size_t len, struct rsg_buf *out) RSG_WUR;
+
 #endif /* RSGATE_UTIL_H */

@@ -95,6 +95,18 @@ int ticket_transition(enum ticket_state from, enum ticket_event ev,
     const struct ticket_guard *g, enum ticket_state *to, const char **why)
     RSG_WUR;
 
+struct store_ticket;
+/*
+ * Whether the ticket as a daemon stored it lets its engineer use every
+ * capability in caps on device at now_ms: state approved or active, caps
+ * within caps_granted, device the ticket's, now inside [not_before_ms,
+ * not_after_ms). 0 only on that explicit allow; otherwise RSG_ERR_PERM
+ * with *why (static, may be NULL) saying which rule refused (fail closed).
+ * The one check both daemons make before acting on a grant.
+ */
+int ticket_allows(const struct store_ticket *t, const char *device,
+    unsigned caps, int64_t now_ms, const char **why) RSG_WUR;
+
 /* ---- capabilities ----------------------------------------------------------- */
 
 enum capability {

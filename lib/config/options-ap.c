@@ -63,6 +63,13 @@ static const struct config_option ap_options[] = {
 	{ "reconnect_max", CONFIG_DURATION, 1, 3600, "60s", NULL, 0,
 	    "Cap of the jittered exponential back-off between attempts to "
 	    "reach the hub (which never stop)." },
+	{ "handshake_timeout", CONFIG_DURATION, 2, 600, "20s", NULL, 0,
+	    "Absolute deadline for a stream's TLS handshake with the engineer, "
+	    "counted from the moment the access point has reached the relay "
+	    "(its partner may still be on the way: keep it above the hub's "
+	    "`relay_unpaired_timeout`, default 5s). Idle timeouts restart "
+	    "with every byte; this one does not, so a peer trickling bytes "
+	    "cannot hold a stream open." },
 	{ "max_streams", CONFIG_INT, 1, 100000, "1024", NULL, 0,
 	    "Most streams open at once; more are refused with BUSY." },
 	{ "admin_socket", CONFIG_PATH, 0, 0, NULL, NULL, 0,
@@ -94,6 +101,21 @@ static const struct config_option ap_options[] = {
 	    "to it (R26)." },
 	{ "sessions_per_device", CONFIG_INT, 1, 1000, "1", NULL, 0,
 	    "Ticket streams open at once to one device (R22)." },
+	{ "alert_listen", CONFIG_STRING, 3, 255, NULL, NULL, 0,
+	    "host:port where devices POST failure alerts (HTTP, JSON body, "
+	    "`Authorization: Bearer TOKEN`; docs/ALERTS.md). Unset: no HTTP "
+	    "alert input. Port 0 picks a free port; the AP prints `alert "
+	    "listening on HOST:PORT`. Keep it on the device network." },
+	{ "alert_token", CONFIG_STRING, 3, 1024, NULL, NULL, CONFIG_F_MULTI,
+	    "`DEVICE TOKENFILE`: the file holding the device's alert token "
+	    "(16 to 256 printable bytes, one line; mode 0600 or 0400, owned "
+	    "by the AP's user). A device without a token cannot post "
+	    "alerts." },
+	{ "syslog_listen", CONFIG_STRING, 3, 255, NULL, NULL, 0,
+	    "host:port (UDP) for RFC 5424 syslog alerts with the fields in "
+	    "the structured-data element `alert@32473`. Accepted only from "
+	    "an address the inventory gives one of the device's services. "
+	    "Port 0 as for `alert_listen` (`syslog listening on ...`)." },
 	{ "log_level", CONFIG_ENUM, 0, 0, "info", log_levels, 0,
 	    "Least severe log level written to stderr." },
 };

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -33,7 +34,7 @@
 #include "rsgate/relay.h"
 
 #define RELAY_SIDES 2
-#define RELAY_SOURCE_MAX 64
+#define RELAY_SOURCE_MAX RELAY_SOURCE_KEY_MAX
 /* Rounds of read/write per wake-up before yielding to other streams. */
 #define RELAY_PUMP_ROUNDS 16
 
@@ -51,6 +52,7 @@ struct relay_conn {
 	TAILQ_ENTRY(relay_conn) entry;
 	struct relay *r;
 	struct relay_src *src;
+	char source[RELAY_SOURCE_MAX];	/* the address, for events */
 	int fd;
 	struct event *ev_read;
 	struct event *ev_timer;
@@ -91,6 +93,8 @@ struct relay_stream {
 	struct relay_src *src[RELAY_SIDES];
 	struct relay_dir dir[2];
 	int64_t paired_ms;
+	int64_t active_ms;		/* last byte moved either way */
+	struct event *ev_idle;
 };
 
 struct relay {
@@ -101,7 +105,8 @@ struct relay {
 	TAILQ_HEAD(, relay_conn) conns;
 	TAILQ_HEAD(, relay_stream) streams;
 	TAILQ_HEAD(, relay_src) srcs;
-	size_t nconns;
+	size_t nconns;			/* paired or not */
+	size_t nunpaired;
 	size_t nstreams;
 };
 
@@ -176,6 +181,7 @@ conn_free(struct relay_conn *c, int keep_fd)
 		return;
 	r = c->r;
 	TAILQ_REMOVE(&r->conns, c, entry);
+	r->nunpaired--;
 	if (c->st != NULL && c->st->waiting[side_index(c->side)] == c)
 		c->st->waiting[side_index(c->side)] = NULL;
 	if (c->ev_read != NULL)
@@ -214,7 +220,7 @@ conn_refuse(struct relay_conn *c, const char *reason)
 	int have_id = 0;
 	enum relay_side side = 0;
 
-	snprintf(source, sizeof(source), "%s", c->src->addr);
+	snprintf(source, sizeof(source), "%s", c->source);
 	if (c->npre >= 6)
 		side = (enum relay_side)c->pre[5];
 	if (side != RELAY_SIDE_ENGINEER && side != RELAY_SIDE_AP)
@@ -374,6 +380,8 @@ stream_forget(struct relay_stream *st)
 	}
 	if (st->ev_expire != NULL)
 		event_free(st->ev_expire);
+	if (st->ev_idle != NULL)
+		event_free(st->ev_idle);
 	TAILQ_REMOVE(&r->streams, st, entry);
 	r->nstreams--;
 	mem_wipe(st->tok, sizeof(st->tok));
@@ -483,6 +491,7 @@ dir_pump(struct relay_dir *d)
 			d->pending -= (size_t)n;
 			d->off += (size_t)n;
 			d->bytes += (uint64_t)n;
+			st->active_ms = time_mono_ms();
 		}
 		event_del(d->ev_out);
 		if (d->eof) {
@@ -548,6 +557,39 @@ dir_setup(struct relay_stream *st, int idx, int from, int to)
 	return 0;
 }
 
+static void
+ms_to_tv(uint64_t ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+/*
+ * Both ends send nothing while their user is idle (the TLS inside has no
+ * keep-alive), so silence for idle_ms means a forgotten or dead stream.
+ * The timer fires at most once per idle_ms; activity only moves a stamp.
+ */
+static void
+stream_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_stream *st = arg;
+	struct relay *r = st->r;
+	struct timeval tv;
+	int64_t quiet = time_mono_ms() - st->active_ms;
+	char why[96];
+
+	(void)fd;
+	(void)what;
+	if (quiet >= 0 && (uint64_t)quiet >= r->conf.idle_ms) {
+		snprintf(why, sizeof(why), "idle: no data either way for "
+		    "%llu s", (unsigned long long)(r->conf.idle_ms / 1000));
+		stream_close(st, why);
+		return;
+	}
+	ms_to_tv(r->conf.idle_ms - (quiet > 0 ? (uint64_t)quiet : 0), &tv);
+	evtimer_add(st->ev_idle, &tv);
+}
+
 static int
 stream_pair(struct relay_stream *st)
 {
@@ -565,7 +607,7 @@ stream_pair(struct relay_stream *st)
 		net_nodelay(st->fd[i]);
 	}
 	st->paired = 1;
-	st->paired_ms = time_mono_ms();
+	st->paired_ms = st->active_ms = time_mono_ms();
 	st->dir[0].pipe[0] = st->dir[0].pipe[1] = -1;
 	st->dir[1].pipe[0] = st->dir[1].pipe[1] = -1;
 	/*
@@ -575,6 +617,14 @@ stream_pair(struct relay_stream *st)
 	if (dir_setup(st, 0, st->fd[0], st->fd[1]) != 0 ||
 	    dir_setup(st, 1, st->fd[1], st->fd[0]) != 0)
 		return RSG_ERR_NOMEM;
+	if (r->conf.idle_ms > 0) {
+		struct timeval tv;
+
+		ms_to_tv(r->conf.idle_ms, &tv);
+		if ((st->ev_idle = evtimer_new(r->base, stream_idle_cb,
+		    st)) == NULL || evtimer_add(st->ev_idle, &tv) != 0)
+			return RSG_ERR_NOMEM;
+	}
 	emit(r, RELAY_EV_PAIRED, st->id, NULL, 0, NULL);
 	event_add(st->dir[0].ev_in, NULL);
 	event_add(st->dir[1].ev_in, NULL);
@@ -618,7 +668,8 @@ relay_new(struct event_base *base, const struct relay_conf *conf,
 	struct relay *r;
 
 	if (base == NULL || conf == NULL || conf->unpaired_timeout_ms == 0 ||
-	    conf->per_source_max == 0)
+	    conf->per_source_max == 0 || conf->unpaired_max == 0 ||
+	    conf->conns_max == 0)
 		return RSG_ERR_INVALID_ARG;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return RSG_ERR_NOMEM;
@@ -685,15 +736,31 @@ relay_accept(struct relay *r, int fd, const char *source)
 	struct relay_conn *c = NULL;
 	struct relay_src *s;
 	struct timeval tv;
+	char key[RELAY_SOURCE_MAX];
+	const char *why = NULL;
 	int fl;
 
-	if ((s = src_get(r, source != NULL ? source : "-")) == NULL) {
+	if (source == NULL)
+		source = "-";
+	/* The global caps first: they cost no lookup and no allocation. */
+	if (r->nconns >= r->conf.conns_max)
+		why = "too many relay connections open";
+	else if (r->nunpaired >= r->conf.unpaired_max)
+		why = "too many unpaired relay connections";
+	if (why != NULL) {
+		close(fd);
+		emit(r, RELAY_EV_REFUSED, NULL, source, 0, why);
+		return RSG_ERR_LIMIT;
+	}
+	relay_source_key(source, key, sizeof(key));
+	if ((s = src_get(r, key)) == NULL) {
 		close(fd);
 		return RSG_ERR_NOMEM;
 	}
 	if (s->n >= r->conf.per_source_max) {
 		close(fd);
-		emit(r, RELAY_EV_REFUSED, NULL, source, 0,
+		emit(r, RELAY_EV_REFUSED, NULL, source, 0, strchr(key, '/') !=
+		    NULL ? "too many relay connections from this /64" :
 		    "too many relay connections from this address");
 		return RSG_ERR_LIMIT;
 	}
@@ -710,7 +777,9 @@ relay_accept(struct relay *r, int fd, const char *source)
 	c->r = r;
 	c->src = s;
 	c->fd = fd;
+	snprintf(c->source, sizeof(c->source), "%s", source);
 	TAILQ_INSERT_TAIL(&r->conns, c, entry);
+	r->nunpaired++;
 	if ((c->ev_read = event_new(r->base, fd, EV_READ | EV_PERSIST,
 	    conn_read_cb, c)) == NULL ||
 	    (c->ev_timer = evtimer_new(r->base, conn_timeout_cb, c)) == NULL) {
@@ -758,6 +827,37 @@ size_t
 relay_conn_count(const struct relay *r)
 {
 	return r->nconns;
+}
+
+size_t
+relay_unpaired_count(const struct relay *r)
+{
+	return r->nunpaired;
+}
+
+void
+relay_source_key(const char *addr, char *out, size_t outlen)
+{
+	struct in6_addr a6;
+	char txt[INET6_ADDRSTRLEN];
+
+	if (outlen == 0)
+		return;
+	if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6) &&
+		    inet_ntop(AF_INET, &a6.s6_addr[12], txt,
+		    sizeof(txt)) != NULL) {
+			snprintf(out, outlen, "%s", txt);
+			return;
+		}
+		memset(&a6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt)) != NULL) {
+			snprintf(out, outlen, "%s/64", txt);
+			return;
+		}
+	}
+	/* An over-long address still counts, under its prefix. */
+	snprintf(out, outlen, "%s", addr);
 }
 
 size_t

@@ -17,6 +17,8 @@
 #include "rsgate/pki.h"
 #include "rsgate/tls.h"
 
+_Static_assert(TLS_PROTO_VERSION == TLS1_3_VERSION, "tls.h names TLS 1.3");
+
 struct tls_ctx {
 	SSL_CTX *ssl;
 	struct pki_trust *trust;
@@ -150,8 +152,8 @@ tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out, char *err,
 		tls_seterr(err, errlen, "SSL_CTX_new");
 		goto fail;
 	}
-	if (!SSL_CTX_set_min_proto_version(ctx->ssl, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(ctx->ssl, TLS1_3_VERSION) ||
+	if (!SSL_CTX_set_min_proto_version(ctx->ssl, TLS_PROTO_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx->ssl, TLS_PROTO_VERSION) ||
 	    SSL_CTX_use_certificate(ctx->ssl, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx->ssl, key) != 1 ||
 	    SSL_CTX_check_private_key(ctx->ssl) != 1) {
@@ -171,8 +173,9 @@ tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out, char *err,
 		tls_seterr(err, errlen, "cannot set the trust store");
 		goto fail;
 	}
-	SSL_CTX_set_verify(ctx->ssl,
-	    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify_cb);
+	SSL_CTX_set_verify(ctx->ssl, SSL_VERIFY_PEER |
+	    (TLS_PEER_CERT_REQUIRED ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+	    tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx->ssl, 4);
 	/*
 	 * No resumption: a resumed session would skip the certificate, and a

@@ -132,6 +132,20 @@ store_evidence_item_delete_all(struct store *s, const char *ticket)
 /* ---- purge jobs ---------------------------------------------------------------- */
 
 int
+store_wal_truncate(struct store *s)
+{
+	int rc;
+
+	if (s->in_txn)
+		return RSG_ERR_STATE;
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+	if (rc == SQLITE_BUSY)
+		return RSG_ERR_BUSY;
+	return store_sqlite_err(rc);
+}
+
+int
 store_purge_put(struct store *s, const char *ticket, int64_t due_ms)
 {
 	if (ticket == NULL)

@@ -54,6 +54,9 @@ tbs_build(const char *kind, const char *payload, size_t plen,
 static const char *
 alg_name(EVP_PKEY *key)
 {
+	/* A certificate whose key OpenSSL cannot decode has none (NULL). */
+	if (key == NULL)
+		return NULL;
 	switch (EVP_PKEY_get_base_id(key)) {
 	case EVP_PKEY_ED25519:
 		return "ed25519";

@@ -47,6 +47,7 @@ heartbeat 5s
 pairing_timeout 3s
 relay_unpaired_timeout 1s
 relay_per_source_max 2
+refusal_audit_burst 1000
 CONF
 
 # --- config -----------------------------------------------------------------

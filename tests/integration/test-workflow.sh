@@ -120,12 +120,13 @@ SATO="$RSGATE -c sato.conf"
 ITO="$RSGATE -c ito.conf"
 APC="$RSGATE ap"
 
-# wait_state T STATE: the hub's record of T reaches STATE (10 s).
+# wait_state T STATE: the hub's record of T reaches STATE, an ERE (10 s).
+# An ended ticket moves on to purged once its data is destroyed (R44).
 wait_state() {
 	i=0
 	while [ $i -lt 50 ]; do
 		$SATO ticket show "$1" --json >state.json 2>/dev/null
-		grep -q "\"state\": \"$2\"" state.json && return 0
+		grep -Eq "\"state\": \"($2)\"" state.json && return 0
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -285,7 +286,7 @@ kill "$HOLD" 2>/dev/null
 kill "$KPID"
 expect_exit 0 "ap sessions after terminate" -- $APC sessions -c ap.conf
 expect_grep "$T/out" '^no sessions' "no session left after terminate"
-wait_state T-100 terminated && ok || fail "hub did not record the termination"
+wait_state T-100 'terminated|purged' && ok || fail "hub did not record the termination"
 try_stream afterterm 'refused by the hub.*T-100 is terminated' "after terminate: refused" \
     -c sato.conf connect --ticket T-100 --device ct-01 --service remote-shell
 expect_exit 1 "approve after terminate" -- $APC approve T-100 -c ap.conf
@@ -297,7 +298,7 @@ expect_exit 0 "request T-200" -- $SATO request --ticket T-200 --device ct-01 \
 wait_line ap.out 'T-200.*waiting for approval' 50
 expect_exit 2 "deny without a reason" -- $APC deny T-200 -c ap.conf
 expect_exit 0 "deny T-200" -- $APC deny T-200 -c ap.conf --reason "not during surgery"
-wait_state T-200 denied && ok || fail "hub did not record the denial"
+wait_state T-200 'denied|purged' && ok || fail "hub did not record the denial"
 try_stream denied 'refused by the hub.*T-200 is denied' "denied ticket: refused" \
     -c sato.conf connect --ticket T-200 --device ct-01 --service remote-shell
 
@@ -314,8 +315,8 @@ expect_exit 0 "close T-300" -- $SATO close --ticket T-300 --reason "done"
 wait_line close1.out 'closed' 50 && ok || fail "close did not end the stream"
 kill "$HOLD" 2>/dev/null
 kill "$CL"
-wait_state T-300 closed && ok || fail "T-300 not closed"
-try_stream afterclose 'refused by the hub.*T-300 is closed' "closed ticket: refused" \
+wait_state T-300 'closed|purged' && ok || fail "T-300 not closed"
+try_stream afterclose 'refused by the hub.*T-300 is (closed|purged)' "closed ticket: refused" \
     -c sato.conf connect --ticket T-300 --device ct-01 --service remote-shell
 sleep 1
 "$RSGATE" audit export --db ap-audit.db --format jsonl >ap.jsonl
@@ -333,8 +334,8 @@ wait_line ap.err "stream .* closed: the grant's window ended" 30 && ok ||
     fail "AP did not end the busy stream at the window's end (R26)"
 kill "$HOLD" 2>/dev/null
 kill "$EX"
-wait_state T-400 expired && ok || fail "T-400 did not expire"
-try_stream afterexp 'refused by the hub.*T-400 is expired' "after expiry: refused" \
+wait_state T-400 'expired|purged' && ok || fail "T-400 did not expire"
+try_stream afterexp 'refused by the hub.*T-400 is (expired|purged)' "after expiry: refused" \
     -c sato.conf connect --ticket T-400 --device ct-01 --service remote-shell
 
 # --- standing policy approves by itself (R12 b) -----------------------------------------------------------
@@ -391,8 +392,8 @@ expect_grep state.json '"purpose": "reconstruction check, study 4711 only"' \
     "the approved purpose reaches the hub in the grant"
 
 # --- the record ------------------------------------------------------------------------------------------------------
-expect_exit 0 "tickets --state terminated" -- $SATO tickets --state terminated
-expect_grep "$T/out" '^T-100 +terminated' "tickets lists by state"
+expect_exit 0 "tickets --state purged" -- $SATO tickets --state purged
+expect_grep "$T/out" '^T-100 +purged' "tickets lists by state (terminated, then purged: R44)"
 expect_exit 0 "ticket show" -- $SATO ticket show T-100
 expect_grep "$T/out" 'approve +requested -> approved' "history shows the approval"
 sleep 1

@@ -4,8 +4,10 @@
  * the refusals a stranger meets (garbage, wrong, reused and expired
  * tokens, no preamble in time, no partner in time, too many connections
  * from one address), cancelling a stream (the kill switch), and a slow
- * reader that must stop the relay reading rather than make it buffer
- * (R36: the relay port faces strangers; issue 3, "Relay").
+ * reader that must stop the relay reading rather than make it buffer,
+ * the global caps on unpaired and open connections, IPv6 sources counted
+ * per /64, and the idle limit of a paired stream (R36: the relay port
+ * faces strangers; issue 3, "Relay").
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -68,9 +70,9 @@ run_ms(struct tctx *t, int ms)
 }
 
 static struct tctx *
-tctx_new(uint64_t unpaired_ms, unsigned per_source, uint64_t lifetime_ms)
+tctx_new_conf(const struct relay_conf *cp, uint64_t lifetime_ms)
 {
-	struct relay_conf conf = { unpaired_ms, per_source };
+	struct relay_conf conf = *cp;
 	struct sockaddr_in sa;
 	struct tctx *t;
 	int buf = 64 * 1024;
@@ -97,6 +99,19 @@ tctx_new(uint64_t unpaired_ms, unsigned per_source, uint64_t lifetime_ms)
 	assert_int_equal(bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(t->lfd, 16), 0);
 	return t;
+}
+
+static struct tctx *
+tctx_new(uint64_t unpaired_ms, unsigned per_source, uint64_t lifetime_ms)
+{
+	struct relay_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.unpaired_timeout_ms = unpaired_ms;
+	conf.per_source_max = per_source;
+	conf.unpaired_max = 1000;
+	conf.conns_max = 1000;
+	return tctx_new_conf(&conf, lifetime_ms);
 }
 
 static void
@@ -412,6 +427,145 @@ test_per_source_cap(void **state)
 	tctx_free(t);
 }
 
+static void
+test_source_key(void **state)
+{
+	static const char *const v[][2] = {
+		{ "192.0.2.7", "192.0.2.7" },
+		{ "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+		{ "::1", "::/64" },
+		{ "fe80::1:2:3:4", "fe80::/64" },
+		{ "::ffff:192.0.2.9", "192.0.2.9" },
+		{ "unknown", "unknown" },
+		{ "", "" },
+	};
+	char out[RELAY_SOURCE_KEY_MAX], small[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		relay_source_key(v[i][0], out, sizeof(out));
+		assert_string_equal(out, v[i][1]);
+	}
+	/* Cut to fit, always terminated. */
+	relay_source_key("2001:db8:1:2::1", small, sizeof(small));
+	assert_string_equal(small, "2001:db");
+}
+
+/* Two addresses of one /64 share its cap; the next /64 does not. */
+static void
+test_per_64_cap(void **state)
+{
+	struct tctx *t = tctx_new(2000, 2, 5000);
+	int c1, c2, c3, d;
+
+	(void)state;
+	c1 = dial(t, "2001:db8:1:2::1", 0);
+	c2 = dial(t, "2001:db8:1:2:ffff::9", 0);
+	c3 = dial(t, "2001:db8:1:2::3", RSG_ERR_LIMIT);
+	assert_string_equal(t->reason,
+	    "too many relay connections from this /64");
+	d = dial(t, "2001:db8:1:3::1", 0);
+	assert_int_equal(relay_conn_count(t->r), 3);
+	close(c1);
+	close(c2);
+	close(c3);
+	close(d);
+	tctx_free(t);
+}
+
+/* Many sources, each under its own cap, still meet the global caps. */
+static void
+test_global_caps(void **state)
+{
+	struct relay_conf conf;
+	struct tctx *t;
+	char src[32];
+	int c[4], e, a, x, i;
+
+	(void)state;
+	memset(&conf, 0, sizeof(conf));
+	conf.unpaired_timeout_ms = 2000;
+	conf.per_source_max = 8;
+	conf.unpaired_max = 3;
+	conf.conns_max = 4;
+	t = tctx_new_conf(&conf, 5000);
+	for (i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src), "192.0.2.%d", 10 + i);
+		c[i] = dial(t, src, 0);
+	}
+	c[3] = dial(t, "192.0.2.99", RSG_ERR_LIMIT);
+	assert_string_equal(t->reason, "too many unpaired relay connections");
+	assert_int_equal(relay_unpaired_count(t->r), 3);
+	run_ms(t, 10);
+	assert_true(peer_closed(c[3]));
+	close(c[3]);
+	/* Pairing frees unpaired slots but still counts towards the total. */
+	close(c[0]);
+	close(c[1]);
+	run_ms(t, 20);
+	assert_int_equal(relay_unpaired_count(t->r), 1);
+	e = dial(t, "198.51.100.1", 0);
+	a = dial(t, "198.51.100.2", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 20);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	assert_int_equal(relay_unpaired_count(t->r), 1);
+	x = dial(t, "198.51.100.3", 0);
+	assert_int_equal(relay_conn_count(t->r), 4);
+	close(dial(t, "198.51.100.4", RSG_ERR_LIMIT));
+	assert_string_equal(t->reason, "too many relay connections open");
+	close(x);
+	close(c[2]);
+	close(e);
+	close(a);
+	tctx_free(t);
+}
+
+/* A paired stream that moves nothing is closed after idle_ms, not before. */
+static void
+test_idle(void **state)
+{
+	struct relay_conf conf;
+	struct tctx *t;
+	char b[8];
+	int e, a, i;
+
+	(void)state;
+	memset(&conf, 0, sizeof(conf));
+	conf.unpaired_timeout_ms = 2000;
+	conf.per_source_max = 8;
+	conf.unpaired_max = 8;
+	conf.conns_max = 8;
+	conf.idle_ms = 400;
+	t = tctx_new_conf(&conf, 5000);
+	e = dial(t, "192.0.2.1", 0);
+	a = dial(t, "192.0.2.2", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 20);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	/* Traffic every 200 ms keeps it open well past 400 ms. */
+	for (i = 0; i < 5; i++) {
+		send_all(e, "x", 1);
+		recv_n(t, a, b, 1);
+		run_ms(t, 200);
+	}
+	assert_int_equal(t->n[RELAY_EV_CLOSED], 0);
+	run_ms(t, 700);
+	assert_int_equal(t->n[RELAY_EV_CLOSED], 1);
+	assert_non_null(strstr(t->reason, "idle"));
+	assert_true(peer_closed(e));
+	assert_true(peer_closed(a));
+	assert_int_equal(relay_conn_count(t->r), 0);
+	close(e);
+	close(a);
+	tctx_free(t);
+}
+
 /*
  * The AP stops reading. The relay must stop reading the engineer (so the
  * engineer's writes stall at a bound set by socket buffers and one pipe),
@@ -498,6 +652,10 @@ main(void)
 		cmocka_unit_test(test_timeouts_and_expiry),
 		cmocka_unit_test(test_renew),
 		cmocka_unit_test(test_per_source_cap),
+		cmocka_unit_test(test_source_key),
+		cmocka_unit_test(test_per_64_cap),
+		cmocka_unit_test(test_global_caps),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_slow_reader),
 	};
 
