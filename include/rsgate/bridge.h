@@ -54,7 +54,9 @@ void bridge_free(struct bridge *br);
  * A libevent base for a program that copies streams: on epoll, changes to
  * the watched events are batched per loop turn (a bufferevent switches its
  * write interest on and off for every burst; without the changelist each
- * switch is an epoll_ctl system call).
+ * switch is an epoll_ctl system call). Also tunes the process's malloc
+ * (glibc) to keep the bridges' large buffers on the heap between bursts
+ * rather than return them to the kernel and fault them back in.
  */
 struct event_base *bridge_base_new(void);
 
