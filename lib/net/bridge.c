@@ -508,9 +508,14 @@ wr_cb(evutil_socket_t fd, short what, void *arg)
 static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct bridge *br = arg;
+
 	(void)fd;
 	(void)what;
-	bridge_run(arg);
+	/* Needed once: an open stream should not keep it. */
+	event_free(br->kick);
+	br->kick = NULL;
+	bridge_run(br);
 }
 
 /* Append an evbuffer's bytes to b (allocated to hold them). */
