@@ -595,7 +595,6 @@ bridge_new(struct bufferevent *a, int a_tls, struct bufferevent *b,
 {
 	struct event_base *base = bufferevent_get_base(a);
 	struct bufferevent *bev[2] = { a, b };
-	struct timeval now = { 0, 0 };
 	struct bridge *br;
 	size_t n;
 	int i, r;
@@ -637,14 +636,15 @@ bridge_new(struct bufferevent *a, int a_tls, struct bufferevent *b,
 	/*
 	 * Start from the loop: done() must not run before this returns, and
 	 * bytes may wait inside the SSL where no socket event announces them.
-	 * (Not event_active on an end's event: libevent would not insert an
-	 * event that is active when it is added.)
+	 * A separate event made active (this turn, no epoll_wait), not an
+	 * end's event: libevent does not insert an event into epoll when it
+	 * is added while active, and the end would never be read.
 	 */
-	if ((br->kick = evtimer_new(base, kick_cb, br)) == NULL ||
-	    event_add(br->kick, &now) != 0) {
+	if ((br->kick = evtimer_new(base, kick_cb, br)) == NULL) {
 		r = RSG_ERR_NOMEM;
 		goto fail;
 	}
+	event_active(br->kick, EV_TIMEOUT, 1);
 	*out = br;
 	return 0;
  fail:
