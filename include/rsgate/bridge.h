@@ -4,9 +4,10 @@
  * back-pressure and half-close. Used by the access point (TLS stream <->
  * device service) and by `rsgate connect` (local connection <-> TLS stream).
  *
- * Back-pressure: a side stops being read while more than BRIDGE_HIGH bytes
- * wait to be written to the other, and resumes below BRIDGE_LOW, so memory
- * per stream is bounded whatever the speed of each peer.
+ * Back-pressure: a side stops being read while BRIDGE_HIGH bytes read from
+ * it wait to be written to the other (a TLS side also holds at most about
+ * 128 KiB of records not yet sent), so memory per stream is bounded
+ * whatever the speed of each peer; the buffers are freed when empty.
  * Half-close: when one side ends cleanly (TCP FIN, TLS close_notify), what
  * it sent is flushed to the other side, which is then half-closed too
  * (shutdown(SHUT_WR), or a TLS close_notify); the other direction keeps
@@ -25,8 +26,8 @@ struct bufferevent;
 struct event_base;
 struct bridge;
 
-#define BRIDGE_HIGH (256u * 1024)	/* stop reading the other side above */
-#define BRIDGE_LOW (64u * 1024)		/* ... resume below */
+#define BRIDGE_HIGH (256u * 1024)	/* bytes held per direction, at most */
+#define BRIDGE_LOW (64u * 1024)		/* compact a buffer with less room */
 
 /*
  * Called once when the bridge is done: clean is 1 when both directions
@@ -37,10 +38,13 @@ typedef void (*bridge_done_fn)(struct bridge *br, int clean,
     const char *reason, void *arg);
 
 /*
- * Join a and b (connected; a_tls/b_tls say whether each is a
- * bufferevent_openssl, for the close_notify of a half-close). The bridge
- * takes over their callbacks and owns both: bridge_free frees them (and so
- * closes their sockets). Bytes already waiting in their input are copied.
+ * Join a and b (socket bufferevents, connected, a TLS one with its
+ * handshake done; a_tls/b_tls say whether each is a bufferevent_openssl).
+ * The bridge disables them and moves the bytes itself (recv/send,
+ * SSL_read/SSL_write on the socket; a TLS side's write BIO is replaced);
+ * it owns both: bridge_free frees them (and so closes their sockets and
+ * frees the SSLs). Bytes already waiting in their input and output are
+ * passed on first. done() is never called before bridge_new returns.
  */
 int bridge_new(struct bufferevent *a, int a_tls, struct bufferevent *b,
     int b_tls, bridge_done_fn done, void *arg, struct bridge **out) RSG_WUR;
@@ -54,7 +58,9 @@ void bridge_free(struct bridge *br);
  * A libevent base for a program that copies streams: on epoll, changes to
  * the watched events are batched per loop turn (a bufferevent switches its
  * write interest on and off for every burst; without the changelist each
- * switch is an epoll_ctl system call).
+ * switch is an epoll_ctl system call). Also tunes the process's malloc
+ * (glibc) to keep the bridges' large buffers on the heap between bursts
+ * rather than return them to the kernel and fault them back in.
  */
 struct event_base *bridge_base_new(void);
 
