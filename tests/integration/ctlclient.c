@@ -5,7 +5,8 @@
  *
  *   hello NAME [DEVICE SERVICE HOST:PORT]  send HELLO (site "site-a")
  *   raw HEX                                 send these bytes as they are
- *   open ok|err                             wait for STREAM_OPEN, answer it
+ *   open ok|err|ok@N                        wait for STREAM_OPEN, answer it
+ *                                           (ok@N: after N seconds, N 0-9)
  *   read                                    print frames until the hub closes
  *
  * Each received frame is printed as "recv TYPE" (ERROR with its code name
@@ -155,6 +156,12 @@ step_open(const char *how)
 	}
 	if (r != 1)
 		return r == 3 ? 3 : 1;
+	/* "ok@N": answer OK after N seconds (a slow access point). */
+	if (strncmp(how, "ok@", 3) == 0 && how[3] >= '0' && how[3] <= '9' &&
+	    how[4] == '\0') {
+		sleep((unsigned)(how[3] - '0'));
+		how = "ok";
+	}
 	memset(&a, 0, sizeof(a));
 	a.id = m->id;
 	if (strcmp(how, "ok") == 0) {

@@ -26,6 +26,7 @@ cd "$T" || exit 1
 "$RSGATE" pki issue --dir ca --role engineer --name "Rev Oked" --out rev >/dev/null &&
 "$RSGATE" pki issue --dir ca2 --role engineer --name "Hanako Sato" --out foreign >/dev/null &&
 "$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
+"$RSGATE" pki issue --dir ca --role admin --name "Admin Abe" --out adm >/dev/null &&
 "$RSG_BUILD/mkcert" ca engineer "Hanako Sato" expired 30 10 &&
 "$RSGATE" pki issue --dir ca2 --role ap --name ap1 --out ap1foreign >/dev/null ||
     { fail "test PKI"; finish; }
@@ -309,6 +310,42 @@ if [ "$CURLRC" -ne 0 ]; then ok; else fail "revoked certificate accepted"; fi
 sleep 0.3
 audit_has 'auth.failure.*api listener: peer certificate revoked' \
     "revoked certificate audited"
+
+# --- deactivated while the AP was still answering (R5) ----------------------------------
+# The AP takes 3 s to say OK; meanwhile an administrator deactivates the
+# engineer. The hub decides again on the answer: no stream, 403.
+"$CTL" -t 20 ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" \
+    hello ap1 ct-01 remote-shell 127.0.0.1:2222 open ok@3 read \
+    >ap2.out 2>&1 &
+AP2=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q '^recv HELLO\|connected' ap2.out; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+curl -sS -o slow.body -w '%{http_code}' -X POST --cert eng.crt --key eng.key \
+    --cacert ca/ca.crt -d '{"device":"ct-01","service":"remote-shell"}' \
+    "https://127.0.0.1:$API/v1/streams" >slow.code 2>slow.err &
+SLOW=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q '^recv STREAM_OPEN' ap2.out; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_grep ap2.out '^recv STREAM_OPEN' "slow AP: the request reached it"
+api POST /v1/engineers/Hanako%20Sato/deactivate '{"reason":"left"}' adm
+expect_grep api.code '^200$' "admin deactivates Hanako Sato mid-open"
+wait "$SLOW"
+expect_grep slow.code '^403$' "slow AP said OK after deactivation: 403"
+expect_grep slow.body '"refused by the hub".*deactivated while the stream was opening' \
+    "slow AP: the hub's reason"
+audit_has '"session.open","outcome":"denied".*deactivated while the stream was opening' \
+    "the late refusal is audited"
+api POST /v1/engineers/Hanako%20Sato/activate '{}' adm
+expect_grep api.code '^200$' "admin activates Hanako Sato again"
+kill "$AP2" 2>/dev/null
+wait "$AP2" 2>/dev/null
 
 # --- stop ----------------------------------------------------------------------------------
 kill "$APID" 2>/dev/null
