@@ -256,6 +256,42 @@ collect_done(struct hv_collect *hc)
 	collect_free(h->vault, hc);
 }
 
+/* NULL if hc's ticket still grants it log-collect now, else why not. */
+static const char *
+collect_still_allowed(struct hv_collect *hc)
+{
+	struct hub *h = hc->hub;
+	struct store_ticket t;
+	const char *why = NULL;
+
+	memset(&t, 0, sizeof(t));
+	if (store_ticket_get(h->vault->store, hc->ticket, &t) != 0)
+		why = "cannot read the ticket";
+	else if (t.engineer == NULL || strcmp(t.engineer, hc->engineer) != 0)
+		why = "the ticket is another engineer's";
+	else if (hub_engineer_deactivated(h, hc->engineer))
+		why = "the engineer was deactivated";
+	else if (ticket_allows(&t, hc->device, CAP_LOG_COLLECT,
+	    time_now_ms(), &why) != 0 && why == NULL)
+		why = "not granted";
+	store_ticket_clear(&t);
+	return why;
+}
+
+/* A ticket about to be purged: end its collects first (nothing after). */
+static void
+collect_cancel_ticket(struct hub *h, const char *ticket)
+{
+	struct hv_collect *hc, *next;
+
+	for (hc = TAILQ_FIRST(&h->vault->collects); hc != NULL; hc = next) {
+		next = TAILQ_NEXT(hc, entry);
+		if (strcmp(hc->ticket, ticket) == 0)
+			collect_fail(hc, 403, "the ticket no longer allows the "
+			    "collect", "the ticket ended");
+	}
+}
+
 static void
 collect_data(struct ctl_conn *c, const struct ctl_msg *m)
 {
@@ -285,6 +321,16 @@ collect_data(struct ctl_conn *c, const struct ctl_msg *m)
 	    json_string_length(jdata) > HV_CHUNK_B64_MAX) {
 		collect_fail(hc, 502, "the access point sent a bad chunk",
 		    NULL);
+		return;
+	}
+	/*
+	 * The ticket may have ended (closed, terminated, expired) or the
+	 * engineer been deactivated since the collect began: no chunk is
+	 * kept after that, and the last one is not committed to the vault.
+	 */
+	if ((err = collect_still_allowed(hc)) != NULL) {
+		collect_fail(hc, 403, "the ticket no longer allows the collect",
+		    err);
 		return;
 	}
 	if ((b = buf_new(json_string_length(jdata))) == NULL) {
@@ -1097,6 +1143,7 @@ hub_vault_tick(struct hub *h)
 		return;
 	}
 	for (i = 0; i < d.n; i++) {
+		collect_cancel_ticket(h, d.tickets[i]);
 		if ((r = purge_one(h, d.tickets[i], &why)) == 0)
 			continue;
 		backoff = 1000LL << (d.attempts[i] < 8 ? d.attempts[i] : 8);
