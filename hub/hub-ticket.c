@@ -802,7 +802,8 @@ api_ticket_create(struct hub *h, struct evhttp_request *req,
 	} else
 		bad = "\"capabilities\" is required";
 	if (bad == NULL) {
-		if (json_is_integer(dur) && json_integer_value(dur) > 0)
+		if (json_is_integer(dur) && json_integer_value(dur) > 0 &&
+		    json_integer_value(dur) <= 365 * 86400)
 			d = (uint64_t)json_integer_value(dur);
 		else if (!json_is_string(dur) || parse_duration(
 		    json_string_value(dur), 1, 365 * 86400, &d) != 0)
@@ -831,6 +832,22 @@ api_ticket_create(struct hub *h, struct evhttp_request *req,
 	}
 	if (r == 0 && state_of(&t) != TICKET_NOTIFIED) {
 		hub_api_error(req, 409, "the ticket exists", t.state);
+		goto out;
+	}
+	/*
+	 * A ticket opened by a device's alert is that device's, at that
+	 * access point: a request under it for another device is refused,
+	 * not re-pointed (the hospital sees the alert it answers).
+	 */
+	if (r == 0 && (t.device == NULL || t.ap == NULL ||
+	    strcmp(t.device, jstr(b, "device")) != 0 ||
+	    strcmp(t.ap, ap->name) != 0)) {
+		snprintf(line, sizeof(line), "the ticket was opened for device "
+		    "%s at %s, not %s", t.device != NULL ? t.device : "?",
+		    t.ap != NULL ? t.ap : "?", jstr(b, "device"));
+		ticket_audit(h, AUDIT_EV_TICKET_REFUSE, AUDIT_OUTCOME_DENIED,
+		    &t, peer->cn, "engineer", "request", line);
+		hub_api_error(req, 409, "refused", line);
 		goto out;
 	}
 	if ((r != 0 && (str_set(&t.id, id) != 0 ||
