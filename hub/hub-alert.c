@@ -382,7 +382,19 @@ hub_alert_receive(struct ctl_conn *c, const struct ctl_msg *m)
 		    ha == NULL ? "no store" : rsg_strerror(r));
 		return 0;
 	}
-	if (!repeat) {
+	if (repeat) {
+		/*
+		 * Audited too: if the first delivery's ticket.notify record
+		 * could not be written, that delivery was not acknowledged
+		 * and this resend is the one that leaves a record.
+		 */
+		snprintf(why, sizeof(why), "a resend of alert %s, already on "
+		    "ticket %s: nothing changed", id, ticket);
+		if (hub_audit(h, AUDIT_EV_ALERT_RECEIVE, AUDIT_OUTCOME_SUCCESS,
+		    c->ap->name, "ap", c->session, a.device, site, NULL,
+		    ticket, c->source, why) != 0)
+			return 0;	/* not acknowledged unless audited */
+	} else {
 		snprintf(why, sizeof(why), "%s by alert %s: %s %s%s%s",
 		    opened ? "opened" : "updated", id, a.error_code,
 		    alert_severity_name(a.severity), a.model[0] != '\0' ?

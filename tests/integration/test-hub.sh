@@ -343,6 +343,8 @@ n=$(grep -Ec '^recv ACK id=101 \{"ok":true,"ticket":"'"$TID"'"\}$' tab.out)
 [ "$n" -eq 2 ] && ok || fail "an alert and its resend: one ticket, the same id ($n)"
 [ "$(sqlite3 hub-audit.db "SELECT count(*) FROM ticket_history WHERE ticket = '$TID'")" = 1 ] &&
     ok || fail "a resent alert changed the ticket again"
+audit_has '"alert.receive","outcome":"success".*a resend of alert a-1, already on ticket' \
+    "the resend is audited (no acknowledged alert without a record)"
 expect_grep tab.out '^recv ACK id=102 \{"error":"unexpected field in ALERT"\}' \
     "an alert with a patient field is refused"
 expect_no_grep hub.err 'YAMADA' "the patient name is not in the hub's log"
