@@ -116,6 +116,9 @@ prng_below(uint64_t *s, unsigned n)
 	return (unsigned)(prng_next(s) % n);
 }
 
+/* --log-bytes: each log is padded with routine lines up to this size. */
+static size_t log_min_bytes;
+
 static int
 log_generate(struct logfile *lf, unsigned idx, uint64_t seed)
 {
@@ -173,6 +176,9 @@ log_generate(struct logfile *lf, unsigned idx, uint64_t seed)
 			break;
 		}
 	}
+	for (i = 0; r == 0 && buf_len(lf->data) < log_min_bytes; i++)
+		r = buf_putf(lf->data, "%s INFO idle, self-test %u passed\n",
+		    ts, i);
 	return r;
 }
 
@@ -533,6 +539,7 @@ usage(FILE *f)
 	    "  -m, --model MODEL       device model (default RSG-SIM-1)\n"
 	    "  -L, --logs N            number of synthetic log files, 0..%d "
 	    "(default 3)\n"
+	    "  -B, --log-bytes N       pad each log to at least N bytes\n"
 	    "  -s, --seed N            seed of the synthetic logs (default 1)\n"
 	    "  -e, --echo              raw echo: every byte is sent back\n"
 	    "  -c, --max-conns N       concurrent connections (default %d)\n"
@@ -823,6 +830,7 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "logs", required_argument, NULL, 'L' },
+		{ "log-bytes", required_argument, NULL, 'B' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "echo", no_argument, NULL, 'e' },
 		{ "max-conns", required_argument, NULL, 'c' },
@@ -842,7 +850,7 @@ main(int argc, char **argv)
 	const char *listen_addr = "127.0.0.1:0", *pidfile = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	uint64_t nlogs = 3, seed = 1, maxconns = DEVSIM_CONNS_DEFAULT;
+	uint64_t nlogs = 3, seed = 1, maxconns = DEVSIM_CONNS_DEFAULT, u;
 	struct devsim ds;
 	char addr[128], pid[32];
 	int c, ex = 1, pid_written = 0;
@@ -853,7 +861,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&ds.conns);
 	ds.name = "devsim-1";
 	ds.model = "RSG-SIM-1";
-	while ((c = getopt_long(argc, argv, "l:n:m:L:s:ec:p:vh", longopts,
+	while ((c = getopt_long(argc, argv, "l:n:m:L:B:s:ec:p:vh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -871,6 +879,15 @@ main(int argc, char **argv)
 				    "0..%d\n", DEVSIM_LOGS_MAX);
 				return 2;
 			}
+			break;
+		case 'B':
+			if (parse_u64(optarg, 0, DEVSIM_LOG_MAX - 256,
+			    &u) != 0) {
+				fprintf(stderr, "rsgate-devsim: --log-bytes: "
+				    "want 0..%d\n", DEVSIM_LOG_MAX - 256);
+				return 2;
+			}
+			log_min_bytes = (size_t)u;
 			break;
 		case 's':
 			if (parse_u64(optarg, 0, UINT64_MAX, &seed) != 0) {

@@ -66,7 +66,11 @@ struct hub_alert {
 	struct notify_job *job;		/* the transfer in flight, or NULL */
 	const char *smtp_url, *webhook_url;
 	int64_t retry_max_ms;
+	int64_t pruned_ms;		/* last seen_prune */
 };
+
+#define HUB_ALERT_SEEN_KEEP_MS (7LL * 86400 * 1000)
+#define HUB_ALERT_PRUNE_EVERY_MS (3600LL * 1000)
 
 /* ---- ticket ------------------------------------------------------------------ */
 
@@ -148,7 +152,31 @@ seen_key(const char *ap, const char *alert_id, char *key, size_t keylen)
 	if (EVP_Digest(ap, strlen(ap), d, &dl, EVP_sha256(), NULL) != 1)
 		memset(d, 0, sizeof(d));
 	hex_encode(d, 8, hex);
-	snprintf(key, keylen, "alert.seen.%s.%s", hex, alert_id);
+	snprintf(key, keylen, "%s.%s", hex, alert_id);
+}
+
+/*
+ * Forget handled alerts after HUB_ALERT_SEEN_KEEP_MS, checked at most once
+ * an hour: an access point resends an alert until the hub acknowledges it,
+ * which is seconds or, after an outage, hours; a week is far beyond that
+ * and keeps the table (schema 3, alert_seen) from growing without bound.
+ */
+static void
+seen_prune(struct hub_alert *ha, int64_t now)
+{
+	size_t n = 0;
+	int r;
+
+	if (now - ha->pruned_ms < HUB_ALERT_PRUNE_EVERY_MS)
+		return;
+	ha->pruned_ms = now;
+	if ((r = store_alert_seen_prune(ha->store, now -
+	    HUB_ALERT_SEEN_KEEP_MS, &n)) != 0)
+		log_error("cannot prune the handled alerts: %s",
+		    rsg_strerror(r));
+	else if (n > 0)
+		log_info("forgot %zu alert id(s) handled more than 7 days ago",
+		    n);
 }
 
 static int
@@ -195,26 +223,21 @@ ticket_notify(struct hub_alert *ha, const struct alert *a, const json_t *body,
 	struct store_ticket_step st;
 	struct ticket_guard g;
 	struct find_open f;
-	struct rsg_buf *b = NULL;
 	enum ticket_state from = TICKET_NONE, to;
 	const char *why = NULL;
-	char key[STORE_META_KEY_MAX], detail[256], *alert_text = NULL, *v;
+	char key[STORE_META_KEY_MAX], detail[256], *alert_text = NULL;
+	char *v = NULL;
 	int64_t now = time_now_ms();
 	int r, began = 0;
 
 	memset(&t, 0, sizeof(t));
 	seen_key(ap, alert_id, key, sizeof(key));
-	if ((b = buf_new(STORE_TICKET_ID_MAX + 1)) == NULL)
-		return RSG_ERR_NOMEM;
+	seen_prune(ha, now);
 	if ((r = store_begin(s)) != 0)
 		goto out;
 	began = 1;
-	r = store_meta_get(s, key, b);
+	r = store_alert_seen_get(s, key, &v);
 	if (r == 0) {
-		if ((v = buf_dup_cstring(b)) == NULL) {
-			r = RSG_ERR_NOMEM;
-			goto out;
-		}
 		snprintf(ticket, tlen, "%s", v);
 		free(v);
 		*repeat = 1;
@@ -283,7 +306,7 @@ ticket_notify(struct hub_alert *ha, const struct alert *a, const json_t *body,
 	st.detail = detail;
 	if ((r = store_ticket_put(s, &t)) != 0 ||
 	    (r = store_ticket_history_add(s, &st)) != 0 ||
-	    (r = store_meta_set(s, key, ticket, strlen(ticket))) != 0 ||
+	    (r = store_alert_seen_put(s, key, ticket, now)) != 0 ||
 	    (r = notify_queue(ha, body, ticket, from == TICKET_NONE ?
 	    "opened" : "updated", now)) != 0 ||
 	    (r = store_commit(s)) != 0)
@@ -296,7 +319,6 @@ ticket_notify(struct hub_alert *ha, const struct alert *a, const json_t *body,
 		store_rollback(s);
 	free(alert_text);
 	store_ticket_clear(&t);
-	buf_free(b);
 	return r;
 }
 
@@ -360,7 +382,19 @@ hub_alert_receive(struct ctl_conn *c, const struct ctl_msg *m)
 		    ha == NULL ? "no store" : rsg_strerror(r));
 		return 0;
 	}
-	if (!repeat) {
+	if (repeat) {
+		/*
+		 * Audited too: if the first delivery's ticket.notify record
+		 * could not be written, that delivery was not acknowledged
+		 * and this resend is the one that leaves a record.
+		 */
+		snprintf(why, sizeof(why), "a resend of alert %s, already on "
+		    "ticket %s: nothing changed", id, ticket);
+		if (hub_audit(h, AUDIT_EV_ALERT_RECEIVE, AUDIT_OUTCOME_SUCCESS,
+		    c->ap->name, "ap", c->session, a.device, site, NULL,
+		    ticket, c->source, why) != 0)
+			return 0;	/* not acknowledged unless audited */
+	} else {
 		snprintf(why, sizeof(why), "%s by alert %s: %s %s%s%s",
 		    opened ? "opened" : "updated", id, a.error_code,
 		    alert_severity_name(a.severity), a.model[0] != '\0' ?

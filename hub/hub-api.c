@@ -266,10 +266,29 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 	struct hub_stream *st = p->st;
 	struct evhttp_request *req = p->req;
 	struct hub_ap *ap = p->conn != NULL ? p->conn->ap : NULL;
-	char tokhex[2 * CTL_TOKEN_LEN + 1], why[1200];
+	char tokhex[2 * CTL_TOKEN_LEN + 1], why[1200], recheck[600];
 	json_t *o, *jap;
+	int by_hub = 0;
 
 	st->pending = NULL;
+	/*
+	 * The AP answered after up to 10 s: what the hub knew when it asked
+	 * may have changed meanwhile (the engineer deactivated, the ticket
+	 * closed, terminated or expired). cut_streams() skips a stream still
+	 * waiting, so decide again here, fail closed.
+	 */
+	if (status == 201 && hub_engineer_deactivated(h, st->engineer)) {
+		status = 403;
+		by_hub = 1;
+		reason = "the engineer was deactivated while the stream "
+		    "was opening";
+	} else if (status == 201 && st->ticket[0] != '\0' &&
+	    hub_ticket_stream_check(h, st->ticket, st->engineer, st->ap,
+	    st->device, st->service, recheck, sizeof(recheck)) != 0) {
+		status = 403;
+		by_hub = 1;
+		reason = recheck;
+	}
 	if (status == 201 && hub_audit(h, AUDIT_EV_SESSION_OPEN,
 	    AUDIT_OUTCOME_SUCCESS, st->engineer, "engineer", st->idhex,
 	    st->device, st->site, st->service, st->ap, st->source,
@@ -280,7 +299,10 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 		reason = "cannot write the audit log";
 	}
 	if (status != 201) {
-		if (status == 403)
+		if (status == 403 && by_hub)
+			snprintf(why, sizeof(why), "refused by the hub: %s",
+			    reason);
+		else if (status == 403)
 			snprintf(why, sizeof(why), "refused by the access "
 			    "point (%s): %s", ctl_errcode_name(code),
 			    reason != NULL ? reason : "");
@@ -293,7 +315,9 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 			    st->idhex, st->device, st->site, st->service,
 			    st->ap, st->source, why);
 		(void)relay_stream_cancel(h->relay, st->id, why);
-		if (status == 403)
+		if (status == 403 && by_hub)
+			reply_error(req, 403, "refused by the hub", reason);
+		else if (status == 403)
 			reply_error(req, 403, "refused by the access point",
 			    reason != NULL ? reason : "");
 		else if (status == 503)

@@ -256,25 +256,36 @@ cut_streams(struct hub *h, const char *ticket, const char *engineer,
 {
 	uint8_t ids[64][CTL_STREAM_ID_LEN];
 	struct hub_stream *st;
-	size_t i, n = 0;
+	size_t i, n, total = 0;
 
-	TAILQ_FOREACH(st, &h->streams, entry) {
-		if (!st->opened || st->pending != NULL || n >= 64)
-			continue;
-		if (ticket != NULL && strcmp(st->ticket, ticket) != 0)
-			continue;
-		if (engineer != NULL && strcmp(st->engineer, engineer) != 0)
-			continue;
-		memcpy(ids[n++], st->id, CTL_STREAM_ID_LEN);
-	}
-	for (i = 0; i < n; i++) {
-		(void)relay_stream_cancel(h->relay, ids[i], reason);
-		/* A paired stream was freed by its close event. */
-		if ((st = hub_stream_find(h, ids[i])) != NULL &&
-		    st->pending == NULL)
-			hub_stream_free(h, st);
-	}
-	return n;
+	/*
+	 * In batches of 64 until none is left: a kill switch must not stop
+	 * at the 65th stream. Each batch frees what it collected, so the
+	 * loop ends. Streams still waiting for the AP are decided again
+	 * when it answers (hub_api_answer).
+	 */
+	do {
+		n = 0;
+		TAILQ_FOREACH(st, &h->streams, entry) {
+			if (!st->opened || st->pending != NULL || n >= 64)
+				continue;
+			if (ticket != NULL && strcmp(st->ticket, ticket) != 0)
+				continue;
+			if (engineer != NULL &&
+			    strcmp(st->engineer, engineer) != 0)
+				continue;
+			memcpy(ids[n++], st->id, CTL_STREAM_ID_LEN);
+		}
+		for (i = 0; i < n; i++) {
+			(void)relay_stream_cancel(h->relay, ids[i], reason);
+			/* A paired stream was freed by its close event. */
+			if ((st = hub_stream_find(h, ids[i])) != NULL &&
+			    st->pending == NULL)
+				hub_stream_free(h, st);
+		}
+		total += n;
+	} while (n == 64);
+	return total;
 }
 
 /* ---- the outbox toward each access point --------------------------------------- */
@@ -565,13 +576,21 @@ hub_ticket_stream_opened(struct hub *h, const char *ticket,
 struct collect {
 	char *ids[TICKET_IDS_MAX];
 	size_t n;
+	int64_t now;
 };
 
+/*
+ * Only tickets whose window is over (and the grace): with more than
+ * TICKET_IDS_MAX live tickets, the ones past their window must not hide
+ * behind the first TICKET_IDS_MAX that are not; each tick ends a batch.
+ */
 static int
 collect_cb(const struct store_ticket *t, void *arg)
 {
 	struct collect *c = arg;
 
+	if (t->not_after_ms > c->now - HUB_EXPIRE_GRACE_MS)
+		return 0;
 	if (c->n >= TICKET_IDS_MAX)
 		return 1;
 	if ((c->ids[c->n] = strdup(t->id)) == NULL)
@@ -605,6 +624,7 @@ hub_ticket_tick(struct hub *h)
 		return;
 	for (k = 0; k < 2; k++) {
 		memset(&c, 0, sizeof(c));
+		c.now = now;
 		if (store_ticket_foreach(h->store, live[k], collect_cb,
 		    &c) < 0) {
 			collect_free(&c);
@@ -782,7 +802,8 @@ api_ticket_create(struct hub *h, struct evhttp_request *req,
 	} else
 		bad = "\"capabilities\" is required";
 	if (bad == NULL) {
-		if (json_is_integer(dur) && json_integer_value(dur) > 0)
+		if (json_is_integer(dur) && json_integer_value(dur) > 0 &&
+		    json_integer_value(dur) <= 365 * 86400)
 			d = (uint64_t)json_integer_value(dur);
 		else if (!json_is_string(dur) || parse_duration(
 		    json_string_value(dur), 1, 365 * 86400, &d) != 0)
@@ -811,6 +832,22 @@ api_ticket_create(struct hub *h, struct evhttp_request *req,
 	}
 	if (r == 0 && state_of(&t) != TICKET_NOTIFIED) {
 		hub_api_error(req, 409, "the ticket exists", t.state);
+		goto out;
+	}
+	/*
+	 * A ticket opened by a device's alert is that device's, at that
+	 * access point: a request under it for another device is refused,
+	 * not re-pointed (the hospital sees the alert it answers).
+	 */
+	if (r == 0 && (t.device == NULL || t.ap == NULL ||
+	    strcmp(t.device, jstr(b, "device")) != 0 ||
+	    strcmp(t.ap, ap->name) != 0)) {
+		snprintf(line, sizeof(line), "the ticket was opened for device "
+		    "%s at %s, not %s", t.device != NULL ? t.device : "?",
+		    t.ap != NULL ? t.ap : "?", jstr(b, "device"));
+		ticket_audit(h, AUDIT_EV_TICKET_REFUSE, AUDIT_OUTCOME_DENIED,
+		    &t, peer->cn, "engineer", "request", line);
+		hub_api_error(req, 409, "refused", line);
 		goto out;
 	}
 	if ((r != 0 && (str_set(&t.id, id) != 0 ||

@@ -35,6 +35,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -55,6 +56,9 @@
 #define HV_STREAMS_MAX 500		/* streams listed in a report */
 #define HV_CHUNK_B64_MAX (CTL_FRAME_MAX)
 #define HV_TICKET_MAX STORE_TICKET_ID_MAX
+/* ?offset=N reads: a chunk's bytes (base64 ~683 KiB: under the CLI's 1 MiB). */
+#define HV_READ_CHUNK (512 * 1024)
+#define HV_READ_OFFSET_MAX (1ULL << 32)
 #define HV_METHOD "AES-256-GCM ticket key (wrapped by the hub master key) " \
 	"deleted from the store with secure_delete and the write-ahead log " \
 	"truncated; encrypted files unlinked and the vault folder fsync'd"
@@ -256,6 +260,42 @@ collect_done(struct hv_collect *hc)
 	collect_free(h->vault, hc);
 }
 
+/* NULL if hc's ticket still grants it log-collect now, else why not. */
+static const char *
+collect_still_allowed(struct hv_collect *hc)
+{
+	struct hub *h = hc->hub;
+	struct store_ticket t;
+	const char *why = NULL;
+
+	memset(&t, 0, sizeof(t));
+	if (store_ticket_get(h->vault->store, hc->ticket, &t) != 0)
+		why = "cannot read the ticket";
+	else if (t.engineer == NULL || strcmp(t.engineer, hc->engineer) != 0)
+		why = "the ticket is another engineer's";
+	else if (hub_engineer_deactivated(h, hc->engineer))
+		why = "the engineer was deactivated";
+	else if (ticket_allows(&t, hc->device, CAP_LOG_COLLECT,
+	    time_now_ms(), &why) != 0 && why == NULL)
+		why = "not granted";
+	store_ticket_clear(&t);
+	return why;
+}
+
+/* A ticket about to be purged: end its collects first (nothing after). */
+static void
+collect_cancel_ticket(struct hub *h, const char *ticket)
+{
+	struct hv_collect *hc, *next;
+
+	for (hc = TAILQ_FIRST(&h->vault->collects); hc != NULL; hc = next) {
+		next = TAILQ_NEXT(hc, entry);
+		if (strcmp(hc->ticket, ticket) == 0)
+			collect_fail(hc, 403, "the ticket no longer allows the "
+			    "collect", "the ticket ended");
+	}
+}
+
 static void
 collect_data(struct ctl_conn *c, const struct ctl_msg *m)
 {
@@ -285,6 +325,16 @@ collect_data(struct ctl_conn *c, const struct ctl_msg *m)
 	    json_string_length(jdata) > HV_CHUNK_B64_MAX) {
 		collect_fail(hc, 502, "the access point sent a bad chunk",
 		    NULL);
+		return;
+	}
+	/*
+	 * The ticket may have ended (closed, terminated, expired) or the
+	 * engineer been deactivated since the collect began: no chunk is
+	 * kept after that, and the last one is not committed to the vault.
+	 */
+	if ((err = collect_still_allowed(hc)) != NULL) {
+		collect_fail(hc, 403, "the ticket no longer allows the collect",
+		    err);
 		return;
 	}
 	if ((b = buf_new(json_string_length(jdata))) == NULL) {
@@ -475,6 +525,8 @@ items_cb(const struct store_evidence_item *it, void *arg)
 	return list_cb(&vi, arg);
 }
 
+static int read_offset(struct evhttp_request *, size_t *, int *);
+
 static void
 api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
     const char *name, const struct tls_peer *peer, const char *source)
@@ -483,9 +535,12 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 	struct rsg_buf *data = NULL;
 	struct vault_item it;
 	json_t *arr = NULL, *o;
-	char *b64 = NULL, obj[VAULT_NAME_MAX + 100];
-	int r;
+	char *b64 = NULL, obj[VAULT_NAME_MAX + 140];
+	size_t off = 0, n;
+	int r, whole = 1, last;
 
+	if (name != NULL && read_offset(req, &off, &whole) != 0)
+		return;
 	if (name == NULL) {
 		if ((arr = json_array()) == NULL ||
 		    store_evidence_item_foreach(hv->store, ticket, items_cb,
@@ -518,7 +573,20 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 		    "does not verify" : "internal error", rsg_strerror(r));
 		return;
 	}
-	snprintf(obj, sizeof(obj), "%s sha256=%s", it.name, it.sha256);
+	if (!whole && off > buf_len(data)) {
+		buf_free(data);
+		reply_error(req, 416, "offset beyond the end of the file",
+		    NULL);
+		return;
+	}
+	n = whole ? buf_len(data) : buf_len(data) - off;
+	if (n > HV_READ_CHUNK && !whole)
+		n = HV_READ_CHUNK;
+	if (whole)
+		snprintf(obj, sizeof(obj), "%s sha256=%s", it.name, it.sha256);
+	else
+		snprintf(obj, sizeof(obj), "%s sha256=%s bytes %zu+%zu",
+		    it.name, it.sha256, off, n);
 	if (hub_audit(h, AUDIT_EV_EVIDENCE_READ, AUDIT_OUTCOME_SUCCESS,
 	    peer->cn, "engineer", ticket, NULL, NULL, "log-collect", obj,
 	    source, "evidence read") != 0) {
@@ -527,7 +595,8 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 		reply_error(req, 500, "cannot write the audit log", NULL);
 		return;
 	}
-	r = base64_encode(buf_ptr(data), buf_len(data), &b64);
+	last = off + n == buf_len(data);
+	r = base64_encode((const uint8_t *)buf_ptr(data) + off, n, &b64);
 	buf_free(data);
 	if (r != 0) {
 		reply_error(req, 500, "out of memory", NULL);
@@ -537,7 +606,47 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 	    it.name, "size", (json_int_t)it.size, "sha256", it.sha256, "data",
 	    b64);
 	free(b64);
+	if (o != NULL && !whole && (json_object_set_new(o, "offset",
+	    json_integer((json_int_t)off)) != 0 || json_object_set_new(o,
+	    "last", json_boolean(last)) != 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	reply_json(req, 200, o);
+}
+
+/*
+ * ?offset=N: a chunk of at most HV_READ_CHUNK bytes from N (the CLI reads
+ * large files so, each reply well under its 1 MiB limit); no query: the
+ * whole file. *whole says which. -1: a bad query (answered).
+ */
+static int
+read_offset(struct evhttp_request *req, size_t *off, int *whole)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq kv;
+	const char *v;
+	uint64_t u;
+	int r = 0;
+
+	*off = 0;
+	*whole = 1;
+	if (q == NULL || *q == '\0')
+		return 0;
+	TAILQ_INIT(&kv);
+	if (evhttp_parse_query_str(q, &kv) != 0 ||
+	    (v = evhttp_find_header(&kv, "offset")) == NULL ||
+	    parse_u64(v, 0, HV_READ_OFFSET_MAX, &u) != 0) {
+		reply_error(req, 400, "bad request", "the query is "
+		    "offset=N (bytes)");
+		r = -1;
+	} else {
+		*off = (size_t)u;
+		*whole = 0;
+	}
+	evhttp_clear_headers(&kv);
+	return r;
 }
 
 static void
@@ -1097,6 +1206,7 @@ hub_vault_tick(struct hub *h)
 		return;
 	}
 	for (i = 0; i < d.n; i++) {
+		collect_cancel_ticket(h, d.tickets[i]);
 		if ((r = purge_one(h, d.tickets[i], &why)) == 0)
 			continue;
 		backoff = 1000LL << (d.attempts[i] < 8 ? d.attempts[i] : 8);

@@ -22,7 +22,7 @@
 #include "rsgate/util.h"
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of an rsgate store: "RSGT". */
 #define STORE_APPLICATION_ID 0x52534754
 /* How long to wait for another process's write lock, in ms. */
@@ -285,5 +285,18 @@ typedef int (*store_document_fn)(const char *ticket, const char *kind,
 /* All documents of a kind (NULL: all), oldest first. */
 int store_document_foreach(struct store *s, const char *kind,
     store_document_fn fn, void *arg) RSG_WUR;
+
+/*
+ * Alerts already handled (schema 3), for de-duplication at the hub: key is
+ * the caller's (access point and alert id), the value the ticket it went
+ * to. Rows older than the de-duplication window are pruned by
+ * store_alert_seen_prune (*n: how many went; may be NULL).
+ */
+int store_alert_seen_get(struct store *s, const char *key, char **ticket)
+    RSG_WUR;
+int store_alert_seen_put(struct store *s, const char *key, const char *ticket,
+    int64_t now_ms) RSG_WUR;
+int store_alert_seen_prune(struct store *s, int64_t before_ms, size_t *n)
+    RSG_WUR;
 
 #endif /* RSGATE_STORE_H */

@@ -287,3 +287,55 @@ store_document_foreach(struct store *s, const char *kind,
 	sqlite3_finalize(st);
 	return r;
 }
+
+/* ---- alerts already handled (schema 3) ------------------------------------------- */
+
+int
+store_alert_seen_get(struct store *s, const char *key, char **ticket)
+{
+	sqlite3_stmt *st = NULL;
+	char *t;
+	int r, rc;
+
+	if (key == NULL || ticket == NULL)
+		return RSG_ERR_INVALID_ARG;
+	if ((r = store_prepare_bind(s, "SELECT ticket FROM alert_seen WHERE"
+	    " key = ?1", &st, "t", key)) != 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if ((t = store_col_strdup(st, 0)) == NULL)
+			r = RSG_ERR_NOMEM;
+		else
+			*ticket = t;
+	} else {
+		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : done_or_err(rc);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+store_alert_seen_put(struct store *s, const char *key, const char *ticket,
+    int64_t now_ms)
+{
+	if (key == NULL || ticket == NULL)
+		return RSG_ERR_INVALID_ARG;
+	return store_run(s, "INSERT OR REPLACE INTO alert_seen (key, ticket,"
+	    " time_ms) VALUES (?1, ?2, ?3)", "tti", key, ticket, now_ms);
+}
+
+int
+store_alert_seen_prune(struct store *s, int64_t before_ms, size_t *n)
+{
+	int r;
+
+	if (s == NULL)
+		return RSG_ERR_INVALID_ARG;
+	if ((r = store_run(s, "DELETE FROM alert_seen WHERE time_ms < ?1",
+	    "i", before_ms)) != 0)
+		return r;
+	if (n != NULL)
+		*n = (size_t)sqlite3_changes(s->db);
+	return 0;
+}

@@ -135,6 +135,21 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
 	"  created_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (ticket, kind)"
 	") STRICT;",
+	/*
+	 * 2 -> 3: the hub's alert de-duplication keys leave the meta table
+	 * (where they grew without bound) for a table pruned by time.
+	 */
+	"CREATE TABLE alert_seen ("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  ticket TEXT NOT NULL,"
+	"  time_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX alert_seen_time ON alert_seen (time_ms);"
+	"INSERT INTO alert_seen (key, ticket, time_ms)"
+	"  SELECT substr(key, 12), CAST(value AS TEXT),"
+	"  CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+	"  FROM meta WHERE key GLOB 'alert.seen.*';"
+	"DELETE FROM meta WHERE key GLOB 'alert.seen.*';",
 };
 
 static const char *const store_stmt_sql[STORE_STMT_COUNT] = {

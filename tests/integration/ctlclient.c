@@ -3,9 +3,14 @@
  * dials the hub's control listener with TLS 1.3 and an ap certificate and
  * runs the steps given on the command line, printing what it receives:
  *
- *   hello NAME [DEVICE SERVICE HOST:PORT]  send HELLO (site "site-a")
+ *   hello NAME [DEVICE SERVICE HOST:PORT [DEVICE SERVICE HOST:PORT]]
+ *                                           send HELLO (site "site-a")
  *   raw HEX                                 send these bytes as they are
- *   open ok|err                             wait for STREAM_OPEN, answer it
+ *   open ok|err|ok@N                        wait for STREAM_OPEN, answer it
+ *                                           (ok@N: after N seconds, N 0-9)
+ *   json TYPE ID BODY                       send a JSON message (TYPE ALERT or
+ *                                           DECISION, request id ID)
+ *   ack                                     print frames up to the next ACK
  *   read                                    print frames until the hub closes
  *
  * Each received frame is printed as "recv TYPE" (ERROR with its code name
@@ -24,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -105,17 +111,65 @@ print_msg(const struct ctl_msg *m)
 		    "source=%s relay=%s\n", m->u.stream_open.device,
 		    m->u.stream_open.service, m->u.stream_open.engineer_cn,
 		    m->u.stream_open.source, m->u.stream_open.relay);
-	else
+	else if (m->type == CTL_ACK) {
+		char *t = m->u.json.body != NULL ? json_dumps(m->u.json.body,
+		    JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+		printf("recv ACK id=%u %s\n", m->id, t != NULL ? t : "");
+		free(t);
+	} else
 		printf("recv %s\n", ctl_type_name(m->type));
 	fflush(stdout);
+}
+
+static int
+step_json(const char *type, const char *id, const char *body)
+{
+	struct ctl_msg m;
+	json_error_t je;
+	uint64_t u;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	if (strcmp(type, "ALERT") == 0)
+		m.type = CTL_ALERT;
+	else if (strcmp(type, "DECISION") == 0)
+		m.type = CTL_DECISION;
+	else
+		return 2;
+	if (parse_u64(id, 1, UINT32_MAX, &u) != 0 ||
+	    (m.u.json.body = json_loads(body, 0, &je)) == NULL)
+		return 2;
+	m.id = (uint32_t)u;
+	r = send_msg(&m) == 0 ? 0 : 1;
+	json_decref(m.u.json.body);
+	return r;
+}
+
+static int
+step_ack(void)
+{
+	struct ctl_msg *m = NULL;
+	int r, done;
+
+	while ((r = recv_msg(&m)) == 1) {
+		print_msg(m);
+		done = m != NULL && m->type == CTL_ACK;
+		ctl_msg_free(m);
+		m = NULL;
+		if (done)
+			return 0;
+	}
+	return r == 3 ? 3 : 1;
 }
 
 static int
 step_hello(int argc, char **argv, int *used)
 {
 	struct ctl_msg m;
-	struct ctl_device d;
-	struct ctl_service s;
+	struct ctl_device d[2];
+	struct ctl_service s[2];
+	int k;
 
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_HELLO;
@@ -124,18 +178,23 @@ step_hello(int argc, char **argv, int *used)
 	m.u.hello.version = "test";
 	m.u.hello.site = "site-a";
 	*used = 2;
-	if (argc >= 5 && strchr(argv[4], ':') != NULL) {
-		memset(&d, 0, sizeof(d));
-		d.name = argv[2];
-		d.site = "";
-		d.model = "Test CT";
-		s.name = argv[3];
-		s.target = argv[4];
-		d.services = &s;
-		d.nservices = 1;
-		m.u.hello.devices = &d;
-		m.u.hello.ndevices = 1;
-		*used = 5;
+	/* Up to two devices: DEV SERVICE HOST:PORT [DEV SERVICE HOST:PORT]. */
+	memset(d, 0, sizeof(d));
+	for (k = 0; k < 2 && argc >= *used + 3 &&
+	    strchr(argv[*used + 2], ':') != NULL &&
+	    strchr(argv[*used + 2], '{') == NULL; k++) {
+		d[k].name = argv[*used];
+		d[k].site = "";
+		d[k].model = "Test CT";
+		s[k].name = argv[*used + 1];
+		s[k].target = argv[*used + 2];
+		d[k].services = &s[k];
+		d[k].nservices = 1;
+		*used += 3;
+	}
+	if (k > 0) {
+		m.u.hello.devices = d;
+		m.u.hello.ndevices = (size_t)k;
 	}
 	return send_msg(&m);
 }
@@ -155,6 +214,12 @@ step_open(const char *how)
 	}
 	if (r != 1)
 		return r == 3 ? 3 : 1;
+	/* "ok@N": answer OK after N seconds (a slow access point). */
+	if (strncmp(how, "ok@", 3) == 0 && how[3] >= '0' && how[3] <= '9' &&
+	    how[4] == '\0') {
+		sleep((unsigned)(how[3] - '0'));
+		how = "ok";
+	}
 	memset(&a, 0, sizeof(a));
 	a.id = m->id;
 	if (strcmp(how, "ok") == 0) {
@@ -241,6 +306,13 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "open") == 0 && i + 1 < argc) {
 			r = step_open(argv[i + 1]);
 			used = 2;
+		} else if (strcmp(argv[i], "json") == 0 && i + 3 < argc) {
+			if ((r = step_json(argv[i + 1], argv[i + 2],
+			    argv[i + 3])) == 2)
+				return 2;
+			used = 4;
+		} else if (strcmp(argv[i], "ack") == 0) {
+			r = step_ack();
 		} else if (strcmp(argv[i], "read") == 0) {
 			while ((r = recv_msg(&m)) == 1) {
 				print_msg(m);

@@ -26,6 +26,7 @@ cd "$T" || exit 1
 "$RSGATE" pki issue --dir ca --role engineer --name "Rev Oked" --out rev >/dev/null &&
 "$RSGATE" pki issue --dir ca2 --role engineer --name "Hanako Sato" --out foreign >/dev/null &&
 "$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
+"$RSGATE" pki issue --dir ca --role admin --name "Admin Abe" --out adm >/dev/null &&
 "$RSG_BUILD/mkcert" ca engineer "Hanako Sato" expired 30 10 &&
 "$RSGATE" pki issue --dir ca2 --role ap --name ap1 --out ap1foreign >/dev/null ||
     { fail "test PKI"; finish; }
@@ -309,6 +310,101 @@ if [ "$CURLRC" -ne 0 ]; then ok; else fail "revoked certificate accepted"; fi
 sleep 0.3
 audit_has 'auth.failure.*api listener: peer certificate revoked' \
     "revoked certificate audited"
+
+# --- malformed and repeated ALERT / DECISION bodies (R6, R8, R12, R27) -------------------
+# A table: each malformed body gets an ACK with an error and changes
+# nothing; a resent alert (same id) maps to the same ticket, once.
+TID=$(date -u +T-%Y%m%d-0001)
+AL='"ap":"ap1","device":"ct-01","model":"Test CT","error_code":"E-1","severity":"critical","time":"2026-11-26T10:00:00Z","message_id":"m1"'
+"$CTL" -t 20 ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" \
+    hello ap1 ct-01 remote-shell 127.0.0.1:2222 ct-02 remote-shell 127.0.0.1:2223 \
+    json ALERT 101 "{\"alert_id\":\"a-1\",$AL}" ack \
+    json ALERT 101 "{\"alert_id\":\"a-1\",$AL}" ack \
+    json ALERT 102 "{\"alert_id\":\"a-2\",$AL,\"patient\":\"YAMADA TARO\"}" ack \
+    json ALERT 103 '{}' ack \
+    json ALERT 104 "{\"alert_id\":\"a-4\",$(echo "$AL" | sed 's/"ap1"/"ap2"/')}" ack \
+    json ALERT 105 "{\"alert_id\":\"a-5\",$(echo "$AL" | sed 's/ct-01/ct-99/')}" ack \
+    json DECISION 201 '{}' ack \
+    json DECISION 202 "{\"op\":\"approve\",\"ticket\":\"$TID\"}" ack \
+    json DECISION 203 "{\"op\":\"approve\",\"ticket\":\"$TID\",\"grant\":\"{}\"}" ack \
+    json DECISION 204 "{\"op\":\"approve\",\"ticket\":\"$TID\",\"grant\":5}" ack \
+    json DECISION 205 "{\"op\":\"deny\",\"ticket\":\"$TID\"}" ack \
+    json DECISION 206 "{\"op\":\"launch\",\"ticket\":\"$TID\"}" ack \
+    json DECISION 207 "{\"op\":\"expire\",\"ticket\":\"$TID\"}" ack \
+    json DECISION 208 "{\"op\":[],\"ticket\":[\"$TID\"]}" ack \
+    read >tab.out 2>&1 &
+TAB=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^recv ACK id=208' tab.out; do
+	sleep 0.1
+	i=$((i + 1))
+done
+n=$(grep -Ec '^recv ACK id=101 \{"ok":true,"ticket":"'"$TID"'"\}$' tab.out)
+[ "$n" -eq 2 ] && ok || fail "an alert and its resend: one ticket, the same id ($n)"
+[ "$(sqlite3 hub-audit.db "SELECT count(*) FROM ticket_history WHERE ticket = '$TID'")" = 1 ] &&
+    ok || fail "a resent alert changed the ticket again"
+audit_has '"alert.receive","outcome":"success".*a resend of alert a-1, already on ticket' \
+    "the resend is audited (no acknowledged alert without a record)"
+expect_grep tab.out '^recv ACK id=102 \{"error":"unexpected field in ALERT"\}' \
+    "an alert with a patient field is refused"
+expect_no_grep hub.err 'YAMADA' "the patient name is not in the hub's log"
+for n in 103 104 105 201 202 203 204 205 206 207 208; do
+	expect_grep tab.out "^recv ACK id=$n \\{\"error\":" "malformed body $n: an error ACK"
+done
+expect_grep tab.out '^recv ACK id=104 .*another access point' "an alert for another AP"
+expect_grep tab.out '^recv ACK id=105 .*not in the inventory' "an alert for an unknown device"
+expect_grep tab.out '^recv ACK id=203 .*grant refused' "an approval with a bad grant"
+expect_grep tab.out '^recv ACK id=206 .*unknown DECISION op' "an unknown op"
+[ "$(sqlite3 hub-audit.db "SELECT state FROM ticket WHERE id = '$TID'")" = notified ] &&
+    ok || fail "malformed decisions changed the ticket"
+audit_has '"ticket.refuse","outcome":"denied".*"object":"deny".*illegal transition' \
+    "a refused transition is audited"
+# A request under the alert's ticket for another device is refused (409).
+api POST /v1/tickets "{\"ticket\":\"$TID\",\"device\":\"ct-02\",\"capabilities\":\"remote-shell\",\"duration\":\"1h\",\"reason\":\"fix\"}"
+expect_grep api.code '^409$' "a request under a ct-01 alert ticket for ct-02: 409"
+expect_grep api.body 'opened for device ct-01' "the refusal says which device"
+api POST /v1/tickets "{\"ticket\":\"T-X1\",\"device\":\"ct-01\",\"capabilities\":\"remote-shell\",\"duration\":99999999999,\"reason\":\"fix\"}"
+expect_grep api.code '^400$' "a duration beyond a year is refused"
+api POST /v1/tickets "{\"ticket\":\"$TID\",\"device\":\"ct-01\",\"capabilities\":\"remote-shell\",\"duration\":\"1h\",\"reason\":\"fix\"}"
+expect_grep api.code '^201$' "the request for the alert's own device: 201"
+kill "$TAB" 2>/dev/null
+wait "$TAB" 2>/dev/null
+
+# --- deactivated while the AP was still answering (R5) ----------------------------------
+# The AP takes 3 s to say OK; meanwhile an administrator deactivates the
+# engineer. The hub decides again on the answer: no stream, 403.
+"$CTL" -t 20 ap1.crt ap1.key ca/ca.crt 127.0.0.1 "$CP" \
+    hello ap1 ct-01 remote-shell 127.0.0.1:2222 open ok@3 read \
+    >ap2.out 2>&1 &
+AP2=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q '^recv HELLO\|connected' ap2.out; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+curl -sS -o slow.body -w '%{http_code}' -X POST --cert eng.crt --key eng.key \
+    --cacert ca/ca.crt -d '{"device":"ct-01","service":"remote-shell"}' \
+    "https://127.0.0.1:$API/v1/streams" >slow.code 2>slow.err &
+SLOW=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q '^recv STREAM_OPEN' ap2.out; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_grep ap2.out '^recv STREAM_OPEN' "slow AP: the request reached it"
+api POST /v1/engineers/Hanako%20Sato/deactivate '{"reason":"left"}' adm
+expect_grep api.code '^200$' "admin deactivates Hanako Sato mid-open"
+wait "$SLOW"
+expect_grep slow.code '^403$' "slow AP said OK after deactivation: 403"
+expect_grep slow.body '"refused by the hub".*deactivated while the stream was opening' \
+    "slow AP: the hub's reason"
+audit_has '"session.open","outcome":"denied".*deactivated while the stream was opening' \
+    "the late refusal is audited"
+api POST /v1/engineers/Hanako%20Sato/activate '{}' adm
+expect_grep api.code '^200$' "admin activates Hanako Sato again"
+kill "$AP2" 2>/dev/null
+wait "$AP2" 2>/dev/null
 
 # --- stop ----------------------------------------------------------------------------------
 kill "$APID" 2>/dev/null

@@ -78,8 +78,9 @@ close_ticket() {
 "$RSGATE" pki issue --dir ca --role engineer --name "Ken Ito" --out ito >/dev/null ||
     { fail "test PKI"; finish; }
 
+# Logs of 1.5 MiB: more than one API reply (1 MiB) holds (evidence get).
 "$DEVSIM" --listen 127.0.0.1:0 --name ct-01 --model "Acme CT-9000" --logs 2 \
-    --seed 7 >devsim.out 2>devsim.err &
+    --log-bytes 1572864 --seed 7 >devsim.out 2>devsim.err &
 PIDS="$PIDS $!"
 wait_line devsim.out '^listening on' || { fail "devsim did not start"; finish; }
 DEVPORT=$(port_of devsim.out "")
@@ -191,6 +192,11 @@ expect_exit 0 "evidence list" -- $S evidence list --ticket T-1
 expect_grep "$T/out" "service-01.log .* $SHA" "the list names the file and its hash"
 expect_exit 0 "evidence get" -- $S evidence get --ticket T-1 --name service-01.log --out got.log
 expect_grep got.log 'PatientName=YAMADA\^TARO' "the file reads back intact"
+[ "$(wc -c <got.log)" -gt 1572000 ] && ok || fail "evidence get: the file over 1 MiB came back whole"
+expect_exit 0 "evidence get to stdout" -- $S evidence get --ticket T-1 --name service-01.log
+[ "$(sha256sum <"$T/out" | cut -d' ' -f1)" = "$SHA" ] && ok || fail "SHA-256 of the file on stdout"
+sql hub.db "SELECT count(*) FROM audit_record WHERE event = 'evidence.read' AND object LIKE 'service-01.log sha256=% bytes %'" >reads.txt
+[ "$(cat reads.txt)" -ge 6 ] && ok || fail "R42: every chunk read is audited ($(cat reads.txt) records)"
 [ "$(sha256sum got.log | cut -d' ' -f1)" = "$SHA" ] && ok || fail "SHA-256 of the file read back"
 expect_exit 1 "another engineer may not read it" -- "$RSGATE" -c ito.conf evidence get --ticket T-1 --name service-01.log
 

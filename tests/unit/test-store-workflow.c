@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "rsgate/store.h"
 #include "testutil.h"
@@ -29,7 +30,7 @@ setup(void **state)
 	assert_non_null(f->dir = tmpdir_new("store-wf"));
 	assert_int_equal(store_open(tmppath(f->dir, "s.db"), STORE_CREATE,
 	    &f->s), 0);
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	*state = f;
 	return 0;
 }
@@ -245,6 +246,74 @@ test_evidence_purge_documents(void **state)
 	assert_int_equal(n, 1);
 }
 
+/*
+ * R6/R8: the hub's handled-alert ids (de-duplication of resent ALERTs)
+ * live in alert_seen (schema 3) and are pruned by time, not kept forever.
+ */
+static void
+test_alert_seen(void **state)
+{
+	struct fix *f = *state;
+	char *t = NULL;
+	size_t n = 99;
+
+	assert_int_equal(store_alert_seen_get(f->s, "k1", &t),
+	    RSG_ERR_NOT_FOUND);
+	assert_null(t);
+	assert_int_equal(store_alert_seen_put(f->s, "k1", "T-1", 1000), 0);
+	assert_int_equal(store_alert_seen_put(f->s, "k2", "T-2", 5000), 0);
+	assert_int_equal(store_alert_seen_get(f->s, "k1", &t), 0);
+	assert_string_equal(t, "T-1");
+	free(t);
+	t = NULL;
+	assert_int_equal(store_alert_seen_prune(f->s, 1000, &n), 0);
+	assert_int_equal(n, 0);			/* strictly older only */
+	assert_int_equal(store_alert_seen_prune(f->s, 4999, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_alert_seen_get(f->s, "k1", &t),
+	    RSG_ERR_NOT_FOUND);
+	assert_int_equal(store_alert_seen_get(f->s, "k2", &t), 0);
+	assert_string_equal(t, "T-2");
+	free(t);
+	assert_int_equal(store_alert_seen_put(f->s, NULL, "T", 1),
+	    RSG_ERR_INVALID_ARG);
+	assert_int_equal(store_alert_seen_get(f->s, "k2", NULL),
+	    RSG_ERR_INVALID_ARG);
+}
+
+/* A schema-2 store with alert.seen.* meta keys: moved by the migration. */
+static void
+test_alert_seen_migration(void **state)
+{
+	struct fix *f = *state;
+	struct rsg_buf *b;
+	sqlite3 *db;
+	char *t = NULL;
+	const char *path = tmppath(f->dir, "s.db");
+
+	assert_int_equal(store_meta_set(f->s, "other", "x", 1), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE alert_seen;"
+	    "INSERT INTO meta (key, value) VALUES"
+	    " ('alert.seen.0011223344556677.a-1', CAST('T-20260101-0001' AS"
+	    " BLOB));"
+	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, 0, &f->s), 0);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_alert_seen_get(f->s,
+	    "0011223344556677.a-1", &t), 0);
+	assert_string_equal(t, "T-20260101-0001");
+	free(t);
+	assert_non_null(b = buf_new(64));
+	assert_int_equal(store_meta_get(f->s,
+	    "alert.seen.0011223344556677.a-1", b), RSG_ERR_NOT_FOUND);
+	assert_int_equal(store_meta_get(f->s, "other", b), 0);
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -254,6 +323,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_outbox, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_purge_documents,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_seen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_alert_seen_migration,
 		    setup, teardown),
 	};
 
