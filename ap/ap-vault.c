@@ -463,6 +463,17 @@ on_document(struct ap *ap, const struct ctl_msg *m)
 		    rsg_strerror(r));
 		goto out;
 	}
+	if (strcmp(kind, SIGNED_KIND_DELETION) == 0) {
+		snprintf(why, sizeof(why), "deletion certificate verified: "
+		    "%zu item(s) destroyed by %s", json_array_size(
+		    json_object_get(pl, "items")), cn);
+		if ((r = ap_ticket_purged(ap, ticket, why)) != 0) {
+			/* No ACK: the hub sends it again. */
+			log_error("ticket %s: cannot record the purge: %s",
+			    ticket, rsg_strerror(r));
+			goto out;
+		}
+	}
 	log_info("received the %s of ticket %s, signed by %s", kind, ticket,
 	    cn);
 	audit(ap, AUDIT_EV_DOCUMENT_RECEIVE, AUDIT_OUTCOME_SUCCESS, NULL,
@@ -660,6 +671,24 @@ ap_vault_start(struct ap *ap, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot add the admin routes: %s",
 		    rsg_strerror(r));
 	return r;
+}
+
+void
+ap_vault_trust_reload(struct ap *ap)
+{
+	struct pki_trust *t = NULL;
+	char err[256];
+
+	if (ap->vault == NULL)
+		return;
+	if (pki_trust_load(config_get_string(ap->cfg, "ca"),
+	    config_get_string(ap->cfg, "crl"), &t, err, sizeof(err)) != 0) {
+		log_error("documents: cannot reload the CA and CRL: %s", err);
+		return;
+	}
+	pki_trust_free(ap->vault->trust);
+	ap->vault->trust = t;
+	log_info("documents: checked against the new revocation list");
 }
 
 void
