@@ -360,6 +360,9 @@ ticket_end_streams(struct ap *ap, const struct store_ticket *t,
 {
 	size_t n = ap_stream_close_match(ap, t->id, NULL, reason);
 
+	/* A collect is data leaving the device too: it ends with them. */
+	n += ap_vault_collect_abort(ap, t->id, NULL, reason);
+
 	if (n > 0)
 		log_info("ticket %s: %zu stream(s) ended: %s", t->id, n,
 		    reason);
@@ -544,8 +547,11 @@ ticket_close(struct ap *ap, const json_t *b)
 	snprintf(line, sizeof(line), "closed at the hub: %s",
 	    *reason != '\0' ? reason : "closed");
 	/* Whatever the store says, the ticket's streams end now. */
-	if (*jstr(b, "ticket") != '\0')
+	if (*jstr(b, "ticket") != '\0') {
 		(void)ap_stream_close_match(ap, jstr(b, "ticket"), NULL, line);
+		(void)ap_vault_collect_abort(ap, jstr(b, "ticket"), NULL,
+		    line);
+	}
 	if ((r = store_ticket_get(ap->store, jstr(b, "ticket"), &t)) ==
 	    RSG_ERR_NOT_FOUND)
 		return NULL;	/* not ours or never seen: nothing to close */
@@ -633,6 +639,7 @@ ticket_revoke(struct ap *ap, const json_t *b)
 	    "%s", *jstr(b, "reason") != '\0' ? jstr(b, "reason") :
 	    "deactivated");
 	n = ap_stream_close_match(ap, NULL, eng, reason);
+	n += ap_vault_collect_abort(ap, NULL, eng, reason);
 	log_info("engineer \"%s\" deactivated by the hub: %zu stream(s) "
 	    "ended", eng, n);
 	for (k = 0; k < 3; k++) {

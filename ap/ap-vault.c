@@ -424,6 +424,28 @@ on_collect(struct ap *ap, const struct ctl_msg *m)
 	log_info("collect %s from %s for ticket %s", path, device, ticket);
 }
 
+size_t
+ap_vault_collect_abort(struct ap *ap, const char *ticket,
+    const char *engineer, const char *reason)
+{
+	struct av_collect *c, *next;
+	char why[400];
+	size_t n = 0;
+
+	if (ap->vault == NULL || (ticket == NULL && engineer == NULL))
+		return 0;
+	for (c = TAILQ_FIRST(&ap->vault->collects); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if ((ticket != NULL && strcmp(c->ticket, ticket) != 0) ||
+		    (engineer != NULL && strcmp(c->engineer, engineer) != 0))
+			continue;
+		snprintf(why, sizeof(why), "collect ended: %s", reason);
+		collect_fail(c, why);
+		n++;
+	}
+	return n;
+}
+
 /* ---- documents ----------------------------------------------------------------------- */
 
 static void

@@ -219,6 +219,13 @@ int ap_audit(struct ap *ap, struct audit_record *r);
 /* ap-vault.c: COLLECT and DOCUMENT from the hub */
 int ap_vault_start(struct ap *ap, char *err, size_t errlen);
 void ap_vault_stop(struct ap *ap);
+/*
+ * End the collects in progress of a ticket (ticket non-NULL) or of an
+ * engineer (non-NULL): the hub gets an error, the failure is audited.
+ * Returns how many.
+ */
+size_t ap_vault_collect_abort(struct ap *ap, const char *ticket,
+    const char *engineer, const char *reason);
 /* The CRL changed: re-read the trust that checks documents (keeps the old on error). */
 void ap_vault_trust_reload(struct ap *ap);
 void ap_vault_ctl(struct ap *ap, const struct ctl_msg *m);

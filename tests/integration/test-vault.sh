@@ -60,7 +60,7 @@ sql() {
 }
 # request ID CAPS [DURATION]: Hanako Sato asks for ct-01.
 request() {
-	expect_exit 0 "request $1 ($2)" -- $S request --ticket "$1" --device ct-01 \
+	expect_exit 0 "request $1 ($2)" -- $S request --ticket "$1" --device "${DEV:-ct-01}" \
 	    --capabilities "$2" --duration "${3:-1h}" --reason "detector drift alarm"
 }
 # approve ID: the hospital approves at its AP (admin socket).
@@ -102,6 +102,12 @@ ap_ticket_row() {
 PIDS="$PIDS $!"
 wait_line devsim.out '^listening on' || { fail "devsim did not start"; finish; }
 DEVPORT=$(port_of devsim.out "")
+# A device that stops in the middle of a file (the kill switch test).
+"$DEVSIM" --listen 127.0.0.1:0 --name ct-02 --logs 1 --stall-after 100 \
+    >devsim2.out 2>devsim2.err &
+PIDS="$PIDS $!"
+wait_line devsim2.out '^listening on' || { fail "devsim 2 did not start"; finish; }
+DEV2PORT=$(port_of devsim2.out "")
 
 # --- the hub, with its vault -------------------------------------------------
 expect_exit 0 "vault keygen" -- "$RSGATE" vault keygen --out master.key
@@ -154,6 +160,8 @@ ca ca/ca.crt
 crl ca/crl.pem
 device "ct-01 site=radiology model=Acme-CT-9000"
 service "ct-01 log-collect 127.0.0.1:$DEVPORT"
+device "ct-02 site=radiology"
+service "ct-02 log-collect 127.0.0.1:$DEV2PORT"
 audit_db ap.db
 audit_key ap-audit.key
 admin_socket $T/ap.sock
@@ -278,6 +286,26 @@ if [ $HAVE_SQLITE = 1 ]; then
 	sql ap.db "SELECT body FROM document WHERE ticket = 'T-1' AND kind = 'rsgate.deletion-certificate.v1'" >ap-cert.json
 	expect_exit 0 "the AP's copy verifies" -- "$RSGATE" verify-document ap-cert.json --ca ca/ca.crt
 fi
+
+# --- the kill switch ends a collect in progress (R24) ---------------------------------------
+DEV=ct-02 request T-3 log-collect
+approve T-3
+$S collect --ticket T-3 --device ct-02 --file service-01.log >collect3.out 2>collect3.err &
+CPID=$!
+wait_line ap.err 'collect service-01.log from ct-02 for ticket T-3' 50 ||
+    fail "the stuck collect did not start"
+expect_exit 0 "ap terminate T-3" -- "$RSGATE" ap terminate T-3 -c ap.conf --reason "stop the copy"
+i=0
+while kill -0 "$CPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$CPID" 2>/dev/null; then
+	fail "R24: the collect still runs 5 s after terminate"
+	kill "$CPID"
+fi
+wait "$CPID" && fail "the terminated collect succeeded" || ok
+expect_grep collect3.err 'terminated' "the engineer is told the collect was terminated"
+expect_exit 0 "nothing was kept of T-3" -- $S evidence list --ticket T-3
+expect_grep "$T/out" 'no evidence' "no partial file in the vault"
+wait_state T-3 purged && ok || fail "T-3 was not purged after terminate"
 
 # --- approval none (labs): granted at once, warned at start ------------------------------
 kill "$APID"
