@@ -376,6 +376,13 @@ expect_exit 0 "ap audit export" -- "$RSGATE" audit export --db ap.db
 [ "$(grep -c '"event":"ticket.purge".*"approval":"T-2"' "$T/out")" = 1 ] && ok ||
     fail "R38: T-2 purged at the AP exactly once"
 [ $HAVE_SQLITE = 0 ] || expect_grep "$T/out" '"event":"evidence.collect","outcome":"denied"' "the AP's refusal is audited"
+# --- documents follow the CRL: a revoked hub's certificate no longer verifies --------------
+"$RSGATE" pki revoke --dir ca --cert hub.crt >/dev/null || fail "revoke the hub"
+wait_line ap.err 'documents: checked against the new revocation list' 100 ||
+    fail "the AP did not re-read the CRL for documents"
+expect_exit 0 "ap certificates after the revocation" -- "$RSGATE" ap certificates -c ap.conf
+expect_grep "$T/out" '^T-1 .* NO$' "a certificate signed by a revoked hub no longer verifies"
+
 expect_exit 0 "hub audit log verifies" -- "$RSGATE" audit verify --db hub.db
 expect_exit 0 "ap audit log verifies" -- "$RSGATE" audit verify --db ap.db
 finish
