@@ -428,6 +428,21 @@ policy_allows(struct ap *ap, const struct store_ticket *t, const char *fpr,
 	return 1;
 }
 
+/* A request refused before it became a ticket: logged and audited too. */
+static const char *
+request_refuse(struct ap *ap, const json_t *b, const char *why)
+{
+	struct store_ticket t;
+
+	memset(&t, 0, sizeof(t));
+	t.id = (char *)(uintptr_t)jstr(b, "ticket");
+	t.device = (char *)(uintptr_t)jstr(b, "device");
+	log_info("ticket request %s from the hub refused: %s", t.id, why);
+	ticket_audit(ap, AUDIT_EV_TICKET_REFUSE, AUDIT_OUTCOME_DENIED, &t,
+	    jstr(b, "engineer"), "engineer", "request", why);
+	return why;
+}
+
 static const char *
 ticket_request(struct ap *ap, const json_t *b)
 {
@@ -451,16 +466,17 @@ ticket_request(struct ap *ap, const json_t *b)
 	    !json_is_array(caps) || !json_is_integer(dur) ||
 	    json_integer_value(dur) < 1 ||
 	    json_integer_value(dur) > TICKET_DURATION_MAX_S)
-		return "malformed ticket request";
+		return request_refuse(ap, b, "malformed ticket request");
 	json_array_foreach(caps, i, c) {
 		if (capability_parse(json_string_value(c), &bit) != 0)
-			return "unknown capability";
+			return request_refuse(ap, b, "unknown capability");
 		mask |= bit;
 	}
 	if (mask == 0)
-		return "no capabilities requested";
+		return request_refuse(ap, b, "no capabilities requested");
 	if (inventory_device_find(ap->inv, jstr(b, "device")) == NULL)
-		return "the device is not served by this access point";
+		return request_refuse(ap, b,
+		    "the device is not served by this access point");
 	r = store_ticket_get(ap->store, id, &t);
 	if (r != 0 && r != RSG_ERR_NOT_FOUND)
 		return "cannot read the ticket";
@@ -470,7 +486,8 @@ ticket_request(struct ap *ap, const json_t *b)
 		r = strcmp(t.engineer, jstr(b, "engineer")) == 0 &&
 		    strcmp(t.device, jstr(b, "device")) == 0;
 		store_ticket_clear(&t);
-		return r ? NULL : "the ticket exists for another request";
+		return r ? NULL : request_refuse(ap, b,
+		    "the ticket exists for another request");
 	}
 	if ((!exists && (str_set(&t.id, id) != 0 ||
 	    str_set(&t.state, "") != 0)) ||
