@@ -114,4 +114,7 @@ wait "$APID" 2>/dev/null
 "$RSGATE" audit export --db ap.db >ap.jsonl
 expect_no_grep ap.jsonl '"approval":"T-5"' "no ticket T-5 at the AP"
 expect_exit 0 "the AP's audit log verifies" -- "$RSGATE" audit verify --db ap.db
+for f in ap.err; do
+	expect_no_grep "$f" 'Sanitizer|runtime error' "no sanitizer report in $f"
+done
 finish

@@ -385,4 +385,7 @@ expect_grep "$T/out" '^T-1 .* NO$' "a certificate signed by a revoked hub no lon
 
 expect_exit 0 "hub audit log verifies" -- "$RSGATE" audit verify --db hub.db
 expect_exit 0 "ap audit log verifies" -- "$RSGATE" audit verify --db ap.db
+for f in hub.err ap.err; do
+	expect_no_grep "$f" 'Sanitizer|runtime error' "no sanitizer report in $f"
+done
 finish
