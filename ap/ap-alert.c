@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -50,6 +52,7 @@
 #define AP_ALERT_TOKEN_MAX 256
 #define AP_ALERT_HEADERS_MAX 8192
 #define AP_ALERT_HTTP_TIMEOUT_S 10
+#define AP_ALERT_CONNS_MAX 32		/* HTTP connections at once */
 #define AP_ALERT_REFUSE_AUDITS 10	/* audited refusals per second */
 #define AP_ALERT_RESEND_MIN_MS 5000	/* unacknowledged: resend after */
 #define AP_ALERT_RESEND_MAX_MS 300000
@@ -59,10 +62,25 @@ struct ap_token {
 	uint8_t digest[32];
 };
 
+/*
+ * The HTTP connection cap: the AP holds a reference on each connection's
+ * bufferevent; when evhttp frees one (its callbacks are cleared) the sweep
+ * drops the reference and counts it out. At the cap the listener stops
+ * accepting (new connections wait in the kernel's backlog).
+ */
+struct ap_alert_conns {
+	struct evconnlistener *listener;	/* owned by the evhttp */
+	struct bufferevent *bev[AP_ALERT_CONNS_MAX];
+	size_t n;
+	int paused;
+};
+
 struct ap_alert {
 	struct ap *ap;
 	struct outbox *ob;
 	struct evhttp *http;
+	struct ap_alert_conns *conns;
+	struct event *ev_sweep;		/* 1 s: connections let go */
 	evutil_socket_t udp;
 	struct event *ev_udp, *ev_resend;
 	int64_t resend_ms;
@@ -593,10 +611,67 @@ print_bound(const char *what, int fd)
 	fflush(stdout);
 }
 
+/* Count out the connections evhttp has let go; accept again below the cap. */
+static void
+http_conns_sweep(struct ap_alert_conns *c, int all)
+{
+	bufferevent_data_cb rd, wr;
+	bufferevent_event_cb ev;
+	void *arg;
+	size_t i = 0;
+
+	while (i < c->n) {
+		bufferevent_getcb(c->bev[i], &rd, &wr, &ev, &arg);
+		if (!all && ev != NULL) {
+			i++;
+			continue;
+		}
+		bufferevent_decref(c->bev[i]);
+		c->bev[i] = c->bev[--c->n];
+	}
+	if (c->paused && c->n < AP_ALERT_CONNS_MAX && c->listener != NULL &&
+	    evconnlistener_enable(c->listener) == 0) {
+		c->paused = 0;
+		log_info("alert: accepting connections again");
+	}
+}
+
+static void
+http_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	http_conns_sweep(arg, 0);
+}
+
+static struct bufferevent *
+http_bev_cb(struct event_base *base, void *arg)
+{
+	struct ap_alert_conns *c = arg;
+	struct bufferevent *bev;
+
+	http_conns_sweep(c, 0);
+	if (c->n >= AP_ALERT_CONNS_MAX)
+		return NULL;	/* not reached: accepting stopped at the cap */
+	if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;
+	bufferevent_incref(bev);
+	c->bev[c->n++] = bev;
+	if (c->n >= AP_ALERT_CONNS_MAX && !c->paused &&
+	    evconnlistener_disable(c->listener) == 0) {
+		c->paused = 1;
+		log_warn("alert: %d connections at once; new ones wait",
+		    AP_ALERT_CONNS_MAX);
+	}
+	return bev;
+}
+
 static int
 http_start(struct ap_alert *al, const char *spec, char *err, size_t errlen)
 {
 	struct addrinfo *ai = NULL;
+	const struct timeval one_s = { 1, 0 };
 	struct evhttp_bound_socket *bs;
 	int fd = -1, one = 1;
 
@@ -624,7 +699,18 @@ http_start(struct ap_alert *al, const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "alert_listen: out of memory");
 		return RSG_ERR_NOMEM;
 	}
-	(void)bs;
+	if ((al->conns = calloc(1, sizeof(*al->conns))) == NULL) {
+		snprintf(err, errlen, "alert_listen: out of memory");
+		return RSG_ERR_NOMEM;
+	}
+	al->conns->listener = evhttp_bound_socket_get_listener(bs);
+	if ((al->ev_sweep = event_new(al->ap->base, -1, EV_PERSIST,
+	    http_sweep_cb, al->conns)) == NULL ||
+	    event_add(al->ev_sweep, &one_s) != 0) {
+		snprintf(err, errlen, "alert_listen: out of memory");
+		return RSG_ERR_NOMEM;
+	}
+	evhttp_set_bevcb(al->http, http_bev_cb, al->conns);
 	evhttp_set_max_body_size(al->http, ALERT_BODY_MAX);
 	evhttp_set_max_headers_size(al->http, AP_ALERT_HEADERS_MAX);
 	evhttp_set_timeout(al->http, AP_ALERT_HTTP_TIMEOUT_S);
@@ -731,8 +817,16 @@ ap_alert_stop(struct ap *ap)
 
 	if (al == NULL)
 		return;
+	if (al->ev_sweep != NULL)
+		event_free(al->ev_sweep);
 	if (al->http != NULL)
 		evhttp_free(al->http);
+	if (al->conns != NULL) {
+		al->conns->listener = NULL;
+		http_conns_sweep(al->conns, 1);
+		free(al->conns);
+	}
+	al->conns = NULL;
 	if (al->ev_udp != NULL)
 		event_free(al->ev_udp);
 	if (al->udp >= 0)

@@ -261,9 +261,15 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_end(st, 0, reason);
 		return;
 	}
+	/*
+	 * The certificate must be the one the hub announced AND carry the
+	 * name the ticket or policy was checked for: a hub must not pair a
+	 * granted engineer's name with another engineer's certificate.
+	 */
 	if ((r = tls_peer_get(ssl, PKI_ROLE_ENGINEER, &peer)) != 0 ||
 	    hex_decode(peer.fingerprint, got, sizeof(got)) != 0 ||
-	    mem_equal_ct(got, st->fpr, sizeof(got)) != 0) {
+	    mem_equal_ct(got, st->fpr, sizeof(got)) != 0 ||
+	    strcmp(peer.cn, st->cn) != 0) {
 		snprintf(reason, sizeof(reason), "engineer certificate is not "
 		    "the one the hub announced (peer \"%s\", sha256:%s)",
 		    r == 0 ? str_escape(peer.cn, q, sizeof(q)) : "?",

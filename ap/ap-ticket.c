@@ -37,6 +37,7 @@
 
 #define EMERGENCY_APPROVER "policy:emergency"
 #define TICKET_IDS_MAX 256	/* tickets handled per timer tick */
+#define TICKET_DURATION_MAX_S (366 * 86400)	/* what a request may ask */
 
 /* ---- audit and transitions ------------------------------------------------ */
 
@@ -119,10 +120,14 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
 	char *old = NULL;
 	int r;
 
+	/* A state we cannot read is refused, never taken for a new ticket. */
 	if (t->state != NULL && t->state[0] != '\0' &&
-	    ticket_state_parse(t->state, &from) != 0)
-		from = TICKET_NONE;
-	if ((r = ticket_transition(from, ev, g, &to, &w)) != 0) {
+	    ticket_state_parse(t->state, &from) != 0) {
+		r = RSG_ERR_STATE;
+		w = "the stored state is unknown";
+	} else
+		r = ticket_transition(from, ev, g, &to, &w);
+	if (r != 0) {
 		snprintf(refuse, sizeof(refuse), "%s %s by %s refused: %s",
 		    ticket_event_name(ev), t->id, who, w != NULL ? w : "");
 		log_info("ticket %s", refuse);
@@ -355,6 +360,9 @@ ticket_end_streams(struct ap *ap, const struct store_ticket *t,
 {
 	size_t n = ap_stream_close_match(ap, t->id, NULL, reason);
 
+	/* A collect is data leaving the device too: it ends with them. */
+	n += ap_vault_collect_abort(ap, t->id, NULL, reason);
+
 	if (n > 0)
 		log_info("ticket %s: %zu stream(s) ended: %s", t->id, n,
 		    reason);
@@ -420,6 +428,21 @@ policy_allows(struct ap *ap, const struct store_ticket *t, const char *fpr,
 	return 1;
 }
 
+/* A request refused before it became a ticket: logged and audited too. */
+static const char *
+request_refuse(struct ap *ap, const json_t *b, const char *why)
+{
+	struct store_ticket t;
+
+	memset(&t, 0, sizeof(t));
+	t.id = (char *)(uintptr_t)jstr(b, "ticket");
+	t.device = (char *)(uintptr_t)jstr(b, "device");
+	log_info("ticket request %s from the hub refused: %s", t.id, why);
+	ticket_audit(ap, AUDIT_EV_TICKET_REFUSE, AUDIT_OUTCOME_DENIED, &t,
+	    jstr(b, "engineer"), "engineer", "request", why);
+	return why;
+}
+
 static const char *
 ticket_request(struct ap *ap, const json_t *b)
 {
@@ -441,17 +464,19 @@ ticket_request(struct ap *ap, const json_t *b)
 	if (*id == '\0' || strlen(id) > STORE_TICKET_ID_MAX ||
 	    *jstr(b, "device") == '\0' || *jstr(b, "engineer") == '\0' ||
 	    !json_is_array(caps) || !json_is_integer(dur) ||
-	    json_integer_value(dur) < 1)
-		return "malformed ticket request";
+	    json_integer_value(dur) < 1 ||
+	    json_integer_value(dur) > TICKET_DURATION_MAX_S)
+		return request_refuse(ap, b, "malformed ticket request");
 	json_array_foreach(caps, i, c) {
 		if (capability_parse(json_string_value(c), &bit) != 0)
-			return "unknown capability";
+			return request_refuse(ap, b, "unknown capability");
 		mask |= bit;
 	}
 	if (mask == 0)
-		return "no capabilities requested";
+		return request_refuse(ap, b, "no capabilities requested");
 	if (inventory_device_find(ap->inv, jstr(b, "device")) == NULL)
-		return "the device is not served by this access point";
+		return request_refuse(ap, b,
+		    "the device is not served by this access point");
 	r = store_ticket_get(ap->store, id, &t);
 	if (r != 0 && r != RSG_ERR_NOT_FOUND)
 		return "cannot read the ticket";
@@ -461,7 +486,8 @@ ticket_request(struct ap *ap, const json_t *b)
 		r = strcmp(t.engineer, jstr(b, "engineer")) == 0 &&
 		    strcmp(t.device, jstr(b, "device")) == 0;
 		store_ticket_clear(&t);
-		return r ? NULL : "the ticket exists for another request";
+		return r ? NULL : request_refuse(ap, b,
+		    "the ticket exists for another request");
 	}
 	if ((!exists && (str_set(&t.id, id) != 0 ||
 	    str_set(&t.state, "") != 0)) ||
@@ -532,16 +558,27 @@ ticket_close(struct ap *ap, const json_t *b)
 	const char *why = NULL, *reason = jstr(b, "reason");
 	char line[300];
 
+	int r;
+
 	memset(&t, 0, sizeof(t));
-	if (store_ticket_get(ap->store, jstr(b, "ticket"), &t) != 0)
+	snprintf(line, sizeof(line), "closed at the hub: %s",
+	    *reason != '\0' ? reason : "closed");
+	/* Whatever the store says, the ticket's streams end now. */
+	if (*jstr(b, "ticket") != '\0') {
+		(void)ap_stream_close_match(ap, jstr(b, "ticket"), NULL, line);
+		(void)ap_vault_collect_abort(ap, jstr(b, "ticket"), NULL,
+		    line);
+	}
+	if ((r = store_ticket_get(ap->store, jstr(b, "ticket"), &t)) ==
+	    RSG_ERR_NOT_FOUND)
 		return NULL;	/* not ours or never seen: nothing to close */
+	if (r != 0)
+		return "cannot read the ticket";	/* the hub resends */
 	if (ticket_state_is_final(state_of(&t))) {
 		store_ticket_clear(&t);
 		return NULL;	/* a repeat, or the AP ended it first */
 	}
 	guard_init(&g, TACT_HUB);
-	snprintf(line, sizeof(line), "closed at the hub: %s",
-	    *reason != '\0' ? reason : "closed");
 	if (ticket_step(ap, &t, TEV_CLOSE, &g, "hub", line, &why) != 0) {
 		store_ticket_clear(&t);
 		return why;
@@ -593,9 +630,10 @@ ticket_terminate(struct ap *ap, struct store_ticket *t, enum ticket_actor a,
 
 	guard_init(&g, a);
 	snprintf(line, sizeof(line), "terminated by %s: %s", who, reason);
+	/* The kill switch holds even if the state cannot be stored (R24). */
+	ticket_end_streams(ap, t, line);
 	if ((r = ticket_step(ap, t, TEV_TERMINATE, &g, who, line, why)) != 0)
 		return r;
-	ticket_end_streams(ap, t, line);
 	decision_post(ap, json_pack("{s:s,s:s,s:s,s:s}", "op", "terminate",
 	    "ticket", t->id, "reason", reason, "by", who));
 	return 0;
@@ -618,6 +656,7 @@ ticket_revoke(struct ap *ap, const json_t *b)
 	    "%s", *jstr(b, "reason") != '\0' ? jstr(b, "reason") :
 	    "deactivated");
 	n = ap_stream_close_match(ap, NULL, eng, reason);
+	n += ap_vault_collect_abort(ap, NULL, eng, reason);
 	log_info("engineer \"%s\" deactivated by the hub: %zu stream(s) "
 	    "ended", eng, n);
 	for (k = 0; k < 3; k++) {
@@ -667,6 +706,43 @@ ap_ticket_ack(struct ap *ap, const struct ctl_msg *m)
 	if (ap->outbox != NULL && (r = outbox_ack(ap->outbox, m->id,
 	    m->u.json.body)) != 0 && r != RSG_ERR_NOT_FOUND)
 		log_error("outbox: cannot record an ACK: %s", rsg_strerror(r));
+}
+
+int
+ap_ticket_purged(struct ap *ap, const char *ticket, const char *detail)
+{
+	struct store_ticket t;
+	struct ticket_guard g;
+	const char *why = NULL;
+	char line[300];
+	int r;
+
+	if (ap->store == NULL)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	if ((r = store_ticket_get(ap->store, ticket, &t)) == RSG_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if (state_of(&t) == TICKET_PURGED)
+		goto out;	/* a resend of the certificate */
+	if (!ticket_state_is_final(state_of(&t))) {
+		/* The hub ended it (its close may still be on its way). */
+		snprintf(line, sizeof(line), "closed: the hub certified the "
+		    "deletion of the ticket's evidence");
+		ticket_end_streams(ap, &t, line);
+		guard_init(&g, TACT_HUB);
+		if ((r = ticket_step(ap, &t, TEV_CLOSE, &g, "hub", line,
+		    &why)) != 0)
+			goto out;
+	}
+	guard_init(&g, TACT_HUB);
+	g.evidence_destroyed = 1;
+	r = ticket_step(ap, &t, TEV_PURGE, &g, "hub", detail, &why);
+ out:
+	store_ticket_clear(&t);
+	/* A refusal is audited by ticket_step; only a store error retries. */
+	return r == RSG_ERR_STATE || r == RSG_ERR_PERM ? 0 : r;
 }
 
 struct outbox *
@@ -994,6 +1070,19 @@ admin_act(struct ap *ap, struct evhttp_request *req, const char *path,
 		goto out;
 	snprintf(by, sizeof(by), "%s", who->name);
 	reason = jstr(b, "reason");
+	if (strcmp(verb, "approve") == 0 && !unconfirmed(&t) &&
+	    ticket_state_allows_streams(state_of(&t))) {
+		/*
+		 * A grant stands as issued: approving it again would re-sign
+		 * it with everything first requested (R27). Only an
+		 * emergency grant is approved a second time (confirmed).
+		 */
+		why = "the ticket is already approved";
+		ticket_audit(ap, AUDIT_EV_TICKET_REFUSE, AUDIT_OUTCOME_DENIED,
+		    &t, by, "hospital", "approve", why);
+		ap_admin_error(req, 409, "refused", why);
+		goto out;
+	}
 	if (strcmp(verb, "approve") == 0) {
 		confirm = unconfirmed(&t);
 		caps = confirm ? t.caps_granted : t.caps_requested;

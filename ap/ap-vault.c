@@ -424,6 +424,28 @@ on_collect(struct ap *ap, const struct ctl_msg *m)
 	log_info("collect %s from %s for ticket %s", path, device, ticket);
 }
 
+size_t
+ap_vault_collect_abort(struct ap *ap, const char *ticket,
+    const char *engineer, const char *reason)
+{
+	struct av_collect *c, *next;
+	char why[400];
+	size_t n = 0;
+
+	if (ap->vault == NULL || (ticket == NULL && engineer == NULL))
+		return 0;
+	for (c = TAILQ_FIRST(&ap->vault->collects); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if ((ticket != NULL && strcmp(c->ticket, ticket) != 0) ||
+		    (engineer != NULL && strcmp(c->engineer, engineer) != 0))
+			continue;
+		snprintf(why, sizeof(why), "collect ended: %s", reason);
+		collect_fail(c, why);
+		n++;
+	}
+	return n;
+}
+
 /* ---- documents ----------------------------------------------------------------------- */
 
 static void
@@ -462,6 +484,17 @@ on_document(struct ap *ap, const struct ctl_msg *m)
 		log_error("cannot store the %s of ticket %s: %s", kind, ticket,
 		    rsg_strerror(r));
 		goto out;
+	}
+	if (strcmp(kind, SIGNED_KIND_DELETION) == 0) {
+		snprintf(why, sizeof(why), "deletion certificate verified: "
+		    "%zu item(s) destroyed by %s", json_array_size(
+		    json_object_get(pl, "items")), cn);
+		if ((r = ap_ticket_purged(ap, ticket, why)) != 0) {
+			/* No ACK: the hub sends it again. */
+			log_error("ticket %s: cannot record the purge: %s",
+			    ticket, rsg_strerror(r));
+			goto out;
+		}
 	}
 	log_info("received the %s of ticket %s, signed by %s", kind, ticket,
 	    cn);
@@ -660,6 +693,24 @@ ap_vault_start(struct ap *ap, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot add the admin routes: %s",
 		    rsg_strerror(r));
 	return r;
+}
+
+void
+ap_vault_trust_reload(struct ap *ap)
+{
+	struct pki_trust *t = NULL;
+	char err[256];
+
+	if (ap->vault == NULL)
+		return;
+	if (pki_trust_load(config_get_string(ap->cfg, "ca"),
+	    config_get_string(ap->cfg, "crl"), &t, err, sizeof(err)) != 0) {
+		log_error("documents: cannot reload the CA and CRL: %s", err);
+		return;
+	}
+	pki_trust_free(ap->vault->trust);
+	ap->vault->trust = t;
+	log_info("documents: checked against the new revocation list");
 }
 
 void

@@ -231,8 +231,10 @@ crl_check(struct ap *ap)
 		log_error("cannot reload the revocation list: %s", err);
 		return;
 	}
-	if (r1 || r2)
+	if (r1 || r2) {
 		log_info("reloaded the revocation list");
+		ap_vault_trust_reload(ap);
+	}
 }
 
 static void

@@ -182,6 +182,14 @@ void ap_ticket_disconnected(struct ap *ap);
 void ap_ticket_message(struct ap *ap, const struct ctl_msg *m);
 void ap_ticket_ack(struct ap *ap, const struct ctl_msg *m);
 /*
+ * The hub's verified deletion certificate for ticket: the AP's record
+ * moves to purged (history, audit; a ticket still live is closed first,
+ * its streams ended). 0 also when the ticket is unknown here, already
+ * purged or the step is refused (logged and audited); an error when the
+ * store fails (the caller does not ACK, so the hub sends it again).
+ */
+int ap_ticket_purged(struct ap *ap, const char *ticket, const char *detail);
+/*
  * May a stream under ticket open now for engineer to device/service (the
  * service name is the capability name)? 0 with the grant's end and the
  * idle limit (and the ticket activated), or RSG_ERR_PERM with a CTL_E_*
@@ -211,6 +219,15 @@ int ap_audit(struct ap *ap, struct audit_record *r);
 /* ap-vault.c: COLLECT and DOCUMENT from the hub */
 int ap_vault_start(struct ap *ap, char *err, size_t errlen);
 void ap_vault_stop(struct ap *ap);
+/*
+ * End the collects in progress of a ticket (ticket non-NULL) or of an
+ * engineer (non-NULL): the hub gets an error, the failure is audited.
+ * Returns how many.
+ */
+size_t ap_vault_collect_abort(struct ap *ap, const char *ticket,
+    const char *engineer, const char *reason);
+/* The CRL changed: re-read the trust that checks documents (keeps the old on error). */
+void ap_vault_trust_reload(struct ap *ap);
 void ap_vault_ctl(struct ap *ap, const struct ctl_msg *m);
 /* The AP's store (tickets, documents), or NULL before start. */
 struct store *ap_vault_store(struct ap *ap);

@@ -74,6 +74,7 @@ struct devsim {
 	size_t nlogs;
 	TAILQ_HEAD(, conn) conns;
 	size_t nconns, maxconns;
+	uint64_t stall_after;	/* GET sends this much, then holds; 0: all */
 };
 
 struct conn {
@@ -300,6 +301,8 @@ conn_command(struct conn *c, char *line)
 		conn_reply(c, "OK %zu\n", buf_len(lf->data));
 		/* The logs live as long as the program: send without a copy. */
 		evbuffer_add_reference(out, buf_ptr(lf->data),
+		    ds->stall_after > 0 && ds->stall_after <
+		    buf_len(lf->data) ? (size_t)ds->stall_after :
 		    buf_len(lf->data), NULL, NULL);
 	} else if (strcmp(line, "QUIT") == 0) {
 		conn_reply(c, "OK bye\n");
@@ -518,7 +521,8 @@ usage(FILE *f)
 	    "[--model MODEL]\n"
 	    "                     [--logs N] [--seed N] [--echo] "
 	    "[--max-conns N]\n"
-	    "                     [--pidfile FILE] [--verbose]\n"
+	    "                     [--pidfile FILE] [--stall-after N] "
+	    "[--verbose]\n"
 	    "       rsgate-devsim --alert ADDR:PORT --token-file FILE "
 	    "[--name DEV] [--model M]\n"
 	    "                     [--error-code CODE] [--severity SEV] "
@@ -544,6 +548,10 @@ usage(FILE *f)
 	    "  -e, --echo              raw echo: every byte is sent back\n"
 	    "  -c, --max-conns N       concurrent connections (default %d)\n"
 	    "  -p, --pidfile FILE      write the process id to FILE\n"
+	    "  --stall-after N         GET sends only the first N bytes of "
+	    "the file and\n"
+	    "                          then holds the connection (a stuck "
+	    "device, tests)\n"
 	    "  -v, --verbose           log connections to stderr\n"
 	    "  -h, --help              this help\n"
 	    "  --alert ADDR:PORT       post one failure alert to the access "
@@ -843,6 +851,7 @@ main(int argc, char **argv)
 		{ "severity", required_argument, NULL, 'S' },
 		{ "patient", required_argument, NULL, 'P' },
 		{ "syslog", required_argument, NULL, 'Y' },
+		{ "stall-after", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct alert_opts ao = { NULL, NULL, "E-1001", "critical", NULL };
@@ -909,6 +918,14 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			pidfile = optarg;
+			break;
+		case 'T':
+			if (parse_u64(optarg, 1, DEVSIM_LOG_MAX,
+			    &ds.stall_after) != 0) {
+				fprintf(stderr, "rsgate-devsim: --stall-after: "
+				    "want 1..%d\n", DEVSIM_LOG_MAX);
+				return 2;
+			}
 			break;
 		case 'v':
 			level = LOG_LEVEL_INFO;

@@ -254,6 +254,27 @@ mails | grep -q 'E-4004' && ok || fail "the retried mail has the alert"
 "$RSGATE" audit export --db hub-audit.db --format jsonl >hub.jsonl
 expect_grep hub.jsonl '"notify.send".*"failure".*mail failed' "the failed attempt is audited"
 
+# --- R36: a flood of idle connections is capped; alerts flow again after -------------
+# The AP serves at most 32 alert connections at once (AP_ALERT_CONNS_MAX);
+# more wait in the kernel's backlog instead of costing descriptors.
+fds() { ls /proc/"$APID"/fd 2>/dev/null | wc -l; }
+if [ -d /proc/"$APID"/fd ]; then
+	FD0=$(fds)
+	"$RSG_BUILD/flood" -n 60 -t 4 -d "" 127.0.0.1 "$AL" >flood.out 2>&1 &
+	FPID=$!
+	wait_line ap.err 'alert: 32 connections at once' 50 && ok ||
+	    fail "the AP did not stop at its connection cap"
+	sleep 1
+	FD1=$(fds)
+	[ $((FD1 - FD0)) -le 34 ] && ok ||
+	    fail "the AP holds $((FD1 - FD0)) more descriptors under a flood of 60"
+	wait "$FPID"
+	wait_line ap.err 'alert: accepting connections again' 100 && ok ||
+	    fail "the AP did not accept again after the flood"
+	expect_exit 0 "an alert after the flood" -- alert --error-code E-5005
+	expect_grep "$T/out" '^alert: HTTP 202' "accepted once the flood is gone"
+fi
+
 # --- no patient data anywhere -------------------------------------------------------
 for f in mail/*.eml hooks/* hub.out hub.err ap.out ap.err; do
 	expect_no_grep "$f" 'YAMADA' "no patient name in $(basename "$f")"

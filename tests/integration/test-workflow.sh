@@ -228,6 +228,10 @@ wait_state T-100 approved && ok || fail "hub did not record the approval"
 expect_grep state.json '"approver": "root|"approver": "[a-z]' "approver recorded at the hub"
 $SATO ticket show T-100 --grant >grant.txt 2>/dev/null
 expect_grep grant.txt '"kind": ?"rsgate.grant.v1"' "hub keeps the AP-signed grant"
+# A grant stands as issued: approving again would re-sign it with all
+# that was first requested (R27); refused and audited.
+expect_exit 1 "a second approval of T-100" -- $APC approve T-100 -c ap.conf
+expect_grep "$T/err" 'already approved' "the grant stands as issued"
 
 # --- request -> approve -> tunnel --------------------------------------------------------
 connect_start ok1 -c sato.conf connect --ticket T-100 --device ct-01 --service remote-shell
