@@ -76,31 +76,6 @@ state_of(const struct store_ticket *t)
 	return s;
 }
 
-static enum audit_event
-event_audit(enum ticket_event ev)
-{
-	switch (ev) {
-	case TEV_REQUEST:
-		return AUDIT_EV_TICKET_REQUEST;
-	case TEV_APPROVE:
-		return AUDIT_EV_TICKET_APPROVE;
-	case TEV_DENY:
-		return AUDIT_EV_TICKET_DENY;
-	case TEV_ACTIVATE:
-		return AUDIT_EV_SESSION_OPEN;
-	case TEV_CLOSE:
-		return AUDIT_EV_TICKET_CLOSE;
-	case TEV_EXPIRE:
-		return AUDIT_EV_TICKET_EXPIRE;
-	case TEV_TERMINATE:
-		return AUDIT_EV_TICKET_TERMINATE;
-	case TEV_NOTIFY:
-		return AUDIT_EV_TICKET_NOTIFY;
-	default:
-		return AUDIT_EV_TICKET_PURGE;
-	}
-}
-
 static void
 ticket_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
     const struct store_ticket *t, const char *who, const char *role,
@@ -188,7 +163,7 @@ ticket_step(struct hub *h, struct store_ticket *t, enum ticket_event ev,
 	free(old);
 	snprintf(obj, sizeof(obj), "%s -> %s", ticket_state_name(from),
 	    ticket_state_name(to));
-	ticket_audit(h, event_audit(ev), AUDIT_OUTCOME_SUCCESS, t, who,
+	ticket_audit(h, ticket_event_audit(ev), AUDIT_OUTCOME_SUCCESS, t, who,
 	    ticket_actor_name(g->actor), obj, detail);
 	log_info("ticket %s: %s (%s by %s)", t->id, obj,
 	    ticket_event_name(ev), who);

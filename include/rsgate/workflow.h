@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rsgate/audit.h"
 #include "rsgate/util.h"
 
 /* ---- ticket states and transitions ---------------------------------------- */
@@ -77,6 +78,9 @@ int ticket_state_parse(const char *name, enum ticket_state *out) RSG_WUR;
 const char *ticket_event_name(enum ticket_event ev);	/* "approve"; NULL */
 int ticket_event_parse(const char *name, enum ticket_event *out) RSG_WUR;
 const char *ticket_actor_name(enum ticket_actor a);	/* "hospital"; NULL */
+
+/* The audit event that records a transition by ev (both daemons). */
+enum audit_event ticket_event_audit(enum ticket_event ev);
 
 /* Whether s is an end state (denied, closed, expired, terminated, purged). */
 int ticket_state_is_final(enum ticket_state s);

@@ -172,6 +172,32 @@ ticket_actor_name(enum ticket_actor a)
 	return NULL;
 }
 
+enum audit_event
+ticket_event_audit(enum ticket_event ev)
+{
+	switch (ev) {
+	case TEV_NOTIFY:
+		return AUDIT_EV_TICKET_NOTIFY;
+	case TEV_REQUEST:
+		return AUDIT_EV_TICKET_REQUEST;
+	case TEV_APPROVE:
+		return AUDIT_EV_TICKET_APPROVE;
+	case TEV_DENY:
+		return AUDIT_EV_TICKET_DENY;
+	case TEV_ACTIVATE:
+		return AUDIT_EV_SESSION_OPEN;
+	case TEV_CLOSE:
+		return AUDIT_EV_TICKET_CLOSE;
+	case TEV_EXPIRE:
+		return AUDIT_EV_TICKET_EXPIRE;
+	case TEV_TERMINATE:
+		return AUDIT_EV_TICKET_TERMINATE;
+	case TEV_PURGE:
+		return AUDIT_EV_TICKET_PURGE;
+	}
+	return AUDIT_EV_TICKET_REFUSE;	/* not an event: say so, never "ok" */
+}
+
 int
 ticket_state_is_final(enum ticket_state s)
 {

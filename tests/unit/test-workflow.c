@@ -240,6 +240,16 @@ test_names(void **state)
 	assert_int_equal(ticket_event_parse("purge", &e), 0);
 	assert_int_equal(e, TEV_PURGE);
 	assert_string_equal(ticket_actor_name(TACT_HOSPITAL), "hospital");
+	/* R33: each transition is recorded under its own audit event */
+	assert_int_equal(ticket_event_audit(TEV_APPROVE),
+	    AUDIT_EV_TICKET_APPROVE);
+	assert_int_equal(ticket_event_audit(TEV_TERMINATE),
+	    AUDIT_EV_TICKET_TERMINATE);
+	assert_int_equal(ticket_event_audit(TEV_PURGE), AUDIT_EV_TICKET_PURGE);
+	assert_int_equal(ticket_event_audit(TEV_ACTIVATE),
+	    AUDIT_EV_SESSION_OPEN);
+	assert_int_equal(ticket_event_audit((enum ticket_event)0),
+	    AUDIT_EV_TICKET_REFUSE);
 }
 
 static void
