@@ -57,17 +57,30 @@ usage(FILE *f)
 	buf_free(b);
 }
 
-int
-ap_audit(struct ap *ap, struct audit_record *r)
+static int
+ap_audit_append(struct ap *ap, struct audit_record *r, int durable)
 {
 	int e;
 
 	if (r->f[AUDIT_F_SITE] == NULL)
 		r->f[AUDIT_F_SITE] = ap->site;
-	if ((e = audit_append(ap->audit, r)) != 0)
+	if ((e = durable ? audit_append(ap->audit, r) :
+	    audit_append_nosync(ap->audit, r)) != 0)
 		log_error("audit log: cannot append %s: %s",
 		    audit_event_name(r->event), rsg_strerror(e));
 	return e;
+}
+
+int
+ap_audit(struct ap *ap, struct audit_record *r)
+{
+	return ap_audit_append(ap, r, 1);
+}
+
+int
+ap_audit_nosync(struct ap *ap, struct audit_record *r)
+{
+	return ap_audit_append(ap, r, 0);
 }
 
 /*

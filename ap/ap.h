@@ -207,6 +207,12 @@ void ap_alert_acked(struct ap *ap, const struct json_t *sent,
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);
+/*
+ * As ap_audit without waiting for the disk (audit_append_nosync): the
+ * record is durable with the next ap_audit. For records whose action comes
+ * only after a later durable record (a stream's open, before the device).
+ */
+int ap_audit_nosync(struct ap *ap, struct audit_record *r);
 
 /* ap-vault.c: COLLECT and DOCUMENT from the hub */
 int ap_vault_start(struct ap *ap, char *err, size_t errlen);
