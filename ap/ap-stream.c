@@ -143,8 +143,13 @@ stream_end(struct ap_stream *st, int clean, const char *reason)
 	snprintf(obj, sizeof(obj), "bytes_up=%llu bytes_down=%llu "
 	    "duration_ms=%llu", (unsigned long long)up,
 	    (unsigned long long)down, (unsigned long long)ms);
-	(void)stream_audit(st, AUDIT_EV_SESSION_CLOSE, clean ?
-	    AUDIT_OUTCOME_SUCCESS : AUDIT_OUTCOME_FAILURE, reason, obj);
+	/*
+	 * Nothing waits for this record: flushed by the next durable one or
+	 * the audit tick (AP_AUDIT_TICK_S), not while the next stream is set
+	 * up.
+	 */
+	(void)stream_audit_how(st, AUDIT_EV_SESSION_CLOSE, clean ?
+	    AUDIT_OUTCOME_SUCCESS : AUDIT_OUTCOME_FAILURE, reason, obj, 0);
 	log_info("stream %s closed: %s (%s)", st->idhex, reason, obj);
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_STREAM_CLOSE;
@@ -523,10 +528,10 @@ ap_stream_open(struct ap *ap, const struct ctl_msg *m)
 	/*
 	 * Log first, then act: no audit record, no stream. The record is
 	 * committed now but flushed to disk with the next durable one (the
-	 * engineer's auth.success or auth.failure, or session.close), so
-	 * the fsync is off the set-up path: it is still on disk before the
-	 * AP connects to the device, and nothing before that (the relay,
-	 * the handshake) touches the device.
+	 * engineer's auth.success or auth.failure) or by the tick, so the
+	 * fsync is off the set-up path: it is still on disk before the AP
+	 * connects to the device, and nothing before that (the relay, the
+	 * handshake) touches the device.
 	 */
 	if (stream_audit_how(st, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_SUCCESS,
 	    reason, st->svc->target, 0) != 0) {

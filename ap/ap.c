@@ -68,7 +68,22 @@ ap_audit_append(struct ap *ap, struct audit_record *r, int durable)
 	    audit_append_nosync(ap->audit, r)) != 0)
 		log_error("audit log: cannot append %s: %s",
 		    audit_event_name(r->event), rsg_strerror(e));
+	else
+		ap->audit_unsynced = !durable;	/* a fsync covers all */
 	return e;
+}
+
+int
+ap_audit_sync(struct ap *ap)
+{
+	int e;
+
+	if (!ap->audit_unsynced)
+		return 0;
+	if ((e = audit_sync(ap->audit)) != 0)
+		return e;
+	ap->audit_unsynced = 0;
+	return 0;
 }
 
 int
@@ -258,6 +273,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((r = audit_tick(ap->audit)) != 0)
 		log_error("audit checkpoint: %s", rsg_strerror(r));
+	if ((r = ap_audit_sync(ap)) != 0)
+		log_error("audit log: cannot flush: %s", rsg_strerror(r));
 	crl_check(ap);
 }
 

@@ -334,6 +334,7 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 	log_info("stream %s: %s -> %s/%s via %s", st->idhex, st->engineer,
 	    st->device, st->service, st->ap);
 	reply_json(req, 201, o);
+	hub_audit_sync_soon(h);
 	pending_free(h, p);
 }
 

@@ -57,7 +57,6 @@ hub_audit_rec(struct hub *h, int durable, enum audit_event ev,
     const char *capability, const char *object, const char *source,
     const char *reason)
 {
-	struct timeval now = { 0, 0 };
 	struct audit_record *r;
 	int e;
 
@@ -77,23 +76,32 @@ hub_audit_rec(struct hub *h, int durable, enum audit_event ev,
 	r->f[AUDIT_F_OBJECT] = object;
 	r->f[AUDIT_F_SOURCE] = source;
 	r->f[AUDIT_F_REASON] = reason;
-	if (!durable && h->ev_audit_sync == NULL)
-		durable = 1;	/* not running yet: no loop to flush it */
+	if (!durable && h->ev_tick == NULL)
+		durable = 1;	/* not running yet: no tick to flush it */
 	if ((e = durable ? audit_append(h->audit, r) :
 	    audit_append_nosync(h->audit, r)) != 0)
 		log_error("cannot write the audit log: %s", rsg_strerror(e));
 	else if (durable)
 		h->audit_unsynced = 0;	/* the fsync covered every record */
-	else {
+	else
 		h->audit_unsynced = 1;
-		/* A zero timer runs after this iteration's writes. */
-		if (event_add(h->ev_audit_sync, &now) != 0 &&
-		    (e = hub_audit_sync(h)) != 0)
-			log_error("cannot flush the audit log: %s",
-			    rsg_strerror(e));
-	}
 	free(r);
 	return e;
+}
+
+void
+hub_audit_sync_soon(struct hub *h)
+{
+	struct timeval now = { 0, 0 };
+	int e;
+
+	if (!h->audit_unsynced)
+		return;
+	/* A zero timer runs after this iteration's writes. */
+	if ((h->ev_audit_sync == NULL ||
+	    event_add(h->ev_audit_sync, &now) != 0) &&
+	    (e = hub_audit_sync(h)) != 0)
+		log_error("cannot flush the audit log: %s", rsg_strerror(e));
 }
 
 int
@@ -538,7 +546,13 @@ relay_event_cb(const struct relay_event *ev, void *arg)
 		    (unsigned long long)ev->bytes_down,
 		    (unsigned long long)ev->duration_ms);
 		log_info("stream %s closed: %s (%s)", idhex, ev->reason, obj);
-		(void)hub_audit(h, AUDIT_EV_SESSION_CLOSE, AUDIT_OUTCOME_SUCCESS,
+		/*
+		 * Nothing waits for this record: it is flushed by the next
+		 * durable append or flush, or by the tick within a second,
+		 * not while the next stream is being set up.
+		 */
+		(void)hub_audit_nosync(h, AUDIT_EV_SESSION_CLOSE,
+		    AUDIT_OUTCOME_SUCCESS,
 		    st != NULL ? st->engineer : NULL, "engineer", idhex,
 		    st != NULL ? st->device : NULL,
 		    st != NULL ? st->site : NULL,
@@ -648,6 +662,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((r = audit_tick(h->audit)) != 0)
 		log_error("audit checkpoint failed: %s", rsg_strerror(r));
+	if ((r = hub_audit_sync(h)) != 0)
+		log_error("cannot flush the audit log: %s", rsg_strerror(r));
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
 	hub_ticket_tick(h);

@@ -170,11 +170,11 @@ int hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
 
 /*
  * As hub_audit without waiting for the disk (audit_append_nosync). The
- * record is flushed right after the current loop iteration (so after
- * replies queued now are written), and in any case before a relay
- * connection joins a stream (hub.c, relay_admit_cb): for a record whose
- * action is a relay pairing, such as a stream's session.open before the
- * 201 that carries the engineer's token.
+ * record is flushed by the next durable append, by hub_audit_sync_soon,
+ * by the tick within a second, and in any case before a relay connection
+ * joins a stream (hub.c, relay_admit_cb). For records no action waits
+ * for (a stream's close), or whose action is a relay pairing (a stream's
+ * session.open before the 201 that carries the engineer's token).
  */
 int hub_audit_nosync(struct hub *h, enum audit_event ev, enum audit_outcome o,
     const char *user, const char *role, const char *session,
@@ -182,6 +182,8 @@ int hub_audit_nosync(struct hub *h, enum audit_event ev, enum audit_outcome o,
     const char *object, const char *source, const char *reason);
 /* Make every record appended so far durable; 0 if there was none. */
 int hub_audit_sync(struct hub *h);
+/* Flush right after this loop iteration (after replies queued now). */
+void hub_audit_sync_soon(struct hub *h);
 
 /*
  * Audit the refusal of a stranger from source ("ip", "ip:port" or
