@@ -100,8 +100,8 @@ stream_free(struct ap_stream *st)
 }
 
 static int
-stream_audit(struct ap_stream *st, enum audit_event ev,
-    enum audit_outcome o, const char *reason, const char *object)
+stream_audit_how(struct ap_stream *st, enum audit_event ev,
+    enum audit_outcome o, const char *reason, const char *object, int durable)
 {
 	struct audit_record r;
 
@@ -118,7 +118,14 @@ stream_audit(struct ap_stream *st, enum audit_event ev,
 	r.f[AUDIT_F_SOURCE] = st->source;
 	r.f[AUDIT_F_REASON] = reason;
 	r.f[AUDIT_F_OBJECT] = object;
-	return ap_audit(st->ap, &r);
+	return durable ? ap_audit(st->ap, &r) : ap_audit_nosync(st->ap, &r);
+}
+
+static int
+stream_audit(struct ap_stream *st, enum audit_event ev,
+    enum audit_outcome o, const char *reason, const char *object)
+{
+	return stream_audit_how(st, ev, o, reason, object, 1);
 }
 
 /* End an accepted stream: audit, STREAM_CLOSE, free. */
@@ -136,8 +143,13 @@ stream_end(struct ap_stream *st, int clean, const char *reason)
 	snprintf(obj, sizeof(obj), "bytes_up=%llu bytes_down=%llu "
 	    "duration_ms=%llu", (unsigned long long)up,
 	    (unsigned long long)down, (unsigned long long)ms);
-	(void)stream_audit(st, AUDIT_EV_SESSION_CLOSE, clean ?
-	    AUDIT_OUTCOME_SUCCESS : AUDIT_OUTCOME_FAILURE, reason, obj);
+	/*
+	 * Nothing waits for this record: flushed by the next durable one or
+	 * the audit tick (AP_AUDIT_TICK_S), not while the next stream is set
+	 * up.
+	 */
+	(void)stream_audit_how(st, AUDIT_EV_SESSION_CLOSE, clean ?
+	    AUDIT_OUTCOME_SUCCESS : AUDIT_OUTCOME_FAILURE, reason, obj, 0);
 	log_info("stream %s closed: %s (%s)", st->idhex, reason, obj);
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_STREAM_CLOSE;
@@ -279,6 +291,7 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_end(st, 0, reason);
 		return;
 	}
+	/* Durable, and with it the stream's session.open: then connect. */
 	if (stream_audit(st, AUDIT_EV_AUTH_SUCCESS, AUDIT_OUTCOME_SUCCESS,
 	    "engineer certificate verified inside the tunnel",
 	    peer.fingerprint) != 0) {
@@ -518,9 +531,16 @@ ap_stream_open(struct ap *ap, const struct ctl_msg *m)
 		snprintf(reason, sizeof(reason), "allowed by the standing "
 		    "policy (rule %zu, max %llus): %s", dec.rule + 1,
 		    (unsigned long long)st->max_secs, dec.reason);
-	/* Log first, then act: no audit record, no stream. */
-	if (stream_audit(st, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_SUCCESS,
-	    reason, st->svc->target) != 0) {
+	/*
+	 * Log first, then act: no audit record, no stream. The record is
+	 * committed now but flushed to disk with the next durable one (the
+	 * engineer's auth.success or auth.failure) or by the tick, so the
+	 * fsync is off the set-up path: it is still on disk before the AP
+	 * connects to the device, and nothing before that (the relay, the
+	 * handshake) touches the device.
+	 */
+	if (stream_audit_how(st, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_SUCCESS,
+	    reason, st->svc->target, 0) != 0) {
 		send_open_err(ap, m, CTL_E_INTERNAL, "audit log unavailable");
 		stream_free(st);
 		return;

@@ -57,17 +57,45 @@ usage(FILE *f)
 	buf_free(b);
 }
 
-int
-ap_audit(struct ap *ap, struct audit_record *r)
+static int
+ap_audit_append(struct ap *ap, struct audit_record *r, int durable)
 {
 	int e;
 
 	if (r->f[AUDIT_F_SITE] == NULL)
 		r->f[AUDIT_F_SITE] = ap->site;
-	if ((e = audit_append(ap->audit, r)) != 0)
+	if ((e = durable ? audit_append(ap->audit, r) :
+	    audit_append_nosync(ap->audit, r)) != 0)
 		log_error("audit log: cannot append %s: %s",
 		    audit_event_name(r->event), rsg_strerror(e));
+	else
+		ap->audit_unsynced = !durable;	/* a fsync covers all */
 	return e;
+}
+
+int
+ap_audit_sync(struct ap *ap)
+{
+	int e;
+
+	if (!ap->audit_unsynced)
+		return 0;
+	if ((e = audit_sync(ap->audit)) != 0)
+		return e;
+	ap->audit_unsynced = 0;
+	return 0;
+}
+
+int
+ap_audit(struct ap *ap, struct audit_record *r)
+{
+	return ap_audit_append(ap, r, 1);
+}
+
+int
+ap_audit_nosync(struct ap *ap, struct audit_record *r)
+{
+	return ap_audit_append(ap, r, 0);
 }
 
 /*
@@ -247,6 +275,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((r = audit_tick(ap->audit)) != 0)
 		log_error("audit checkpoint: %s", rsg_strerror(r));
+	if ((r = ap_audit_sync(ap)) != 0)
+		log_error("audit log: cannot flush: %s", rsg_strerror(r));
 	crl_check(ap);
 }
 

@@ -73,6 +73,7 @@ struct ap {
 	struct inventory *inv;
 	struct policy *pol;
 	struct audit_log *audit;
+	int audit_unsynced;		/* a record may not be on disk yet */
 	struct tls_ctx *ctl_tls;	/* client, peer role hub */
 	struct tls_ctx *stream_tls;	/* server, peer role engineer */
 	const char *name, *site, *hub;
@@ -215,6 +216,16 @@ void ap_alert_acked(struct ap *ap, const struct json_t *sent,
 
 /* ap.c: append an audit record; a failure is logged (the AP keeps going). */
 int ap_audit(struct ap *ap, struct audit_record *r);
+/*
+ * As ap_audit without waiting for the disk (audit_append_nosync): the
+ * record is durable with the next ap_audit, or ap_audit_sync (the audit
+ * tick, every AP_AUDIT_TICK_S). For records whose action comes only after a later
+ * durable record (a stream's open, before the device), or that nothing
+ * waits for (a stream's close).
+ */
+int ap_audit_nosync(struct ap *ap, struct audit_record *r);
+/* Flush records appended by ap_audit_nosync; 0 if there are none. */
+int ap_audit_sync(struct ap *ap);
 
 /* ap-vault.c: COLLECT and DOCUMENT from the hub */
 int ap_vault_start(struct ap *ap, char *err, size_t errlen);

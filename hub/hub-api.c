@@ -289,12 +289,17 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 		by_hub = 1;
 		reason = recheck;
 	}
-	if (status == 201 && hub_audit(h, AUDIT_EV_SESSION_OPEN,
+	/*
+	 * Log first, then act: no record, no stream. The fsync waits until
+	 * the 201 is on its way (hub_audit_nosync): the token in it is used
+	 * only at the relay, which pairs nothing before the record is on
+	 * disk (hub.c, relay_admit_cb).
+	 */
+	if (status == 201 && hub_audit_nosync(h, AUDIT_EV_SESSION_OPEN,
 	    AUDIT_OUTCOME_SUCCESS, st->engineer, "engineer", st->idhex,
 	    st->device, st->site, st->service, st->ap, st->source,
 	    st->ticket[0] != '\0' ? st->ticket : "standing policy of the "
 	    "access point") != 0) {
-		/* Log first, then act: no record, no stream. */
 		status = 500;
 		reason = "cannot write the audit log";
 	}
@@ -353,6 +358,7 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 	log_info("stream %s: %s -> %s/%s via %s", st->idhex, st->engineer,
 	    st->device, st->service, st->ap);
 	reply_json(req, 201, o);
+	hub_audit_sync_soon(h);
 	pending_free(h, p);
 }
 

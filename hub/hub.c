@@ -50,11 +50,12 @@ extern const struct config_table hub_config_table;
 
 /* ---- audit ------------------------------------------------------------------ */
 
-int
-hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
-    const char *user, const char *role, const char *session,
-    const char *device, const char *site, const char *capability,
-    const char *object, const char *source, const char *reason)
+static int
+hub_audit_rec(struct hub *h, int durable, enum audit_event ev,
+    enum audit_outcome o, const char *user, const char *role,
+    const char *session, const char *device, const char *site,
+    const char *capability, const char *object, const char *source,
+    const char *reason)
 {
 	struct audit_record *r;
 	int e;
@@ -75,10 +76,79 @@ hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
 	r->f[AUDIT_F_OBJECT] = object;
 	r->f[AUDIT_F_SOURCE] = source;
 	r->f[AUDIT_F_REASON] = reason;
-	if ((e = audit_append(h->audit, r)) != 0)
+	if (!durable && h->ev_tick == NULL)
+		durable = 1;	/* not running yet: no tick to flush it */
+	if ((e = durable ? audit_append(h->audit, r) :
+	    audit_append_nosync(h->audit, r)) != 0)
 		log_error("cannot write the audit log: %s", rsg_strerror(e));
+	else if (durable)
+		h->audit_unsynced = 0;	/* the fsync covered every record */
+	else
+		h->audit_unsynced = 1;
 	free(r);
 	return e;
+}
+
+void
+hub_audit_sync_soon(struct hub *h)
+{
+	struct timeval now = { 0, 0 };
+	int e;
+
+	if (!h->audit_unsynced)
+		return;
+	/* A zero timer runs after this iteration's writes. */
+	if ((h->ev_audit_sync == NULL ||
+	    event_add(h->ev_audit_sync, &now) != 0) &&
+	    (e = hub_audit_sync(h)) != 0)
+		log_error("cannot flush the audit log: %s", rsg_strerror(e));
+}
+
+int
+hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *device, const char *site, const char *capability,
+    const char *object, const char *source, const char *reason)
+{
+	return hub_audit_rec(h, 1, ev, o, user, role, session, device, site,
+	    capability, object, source, reason);
+}
+
+int
+hub_audit_nosync(struct hub *h, enum audit_event ev, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *device, const char *site, const char *capability,
+    const char *object, const char *source, const char *reason)
+{
+	return hub_audit_rec(h, 0, ev, o, user, role, session, device, site,
+	    capability, object, source, reason);
+}
+
+int
+hub_audit_sync(struct hub *h)
+{
+	int e;
+
+	if (!h->audit_unsynced)
+		return 0;
+	if (h->audit == NULL)
+		return RSG_ERR_INTERNAL;
+	if ((e = audit_sync(h->audit)) != 0)
+		return e;
+	h->audit_unsynced = 0;
+	return 0;
+}
+
+static void
+audit_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int e;
+
+	(void)fd;
+	(void)what;
+	/* On failure the relay refuses connections until a flush works. */
+	if ((e = hub_audit_sync(arg)) != 0)
+		log_error("cannot flush the audit log: %s", rsg_strerror(e));
 }
 
 /* ---- refusals, rate-limited ------------------------------------------------------ */
@@ -476,7 +546,13 @@ relay_event_cb(const struct relay_event *ev, void *arg)
 		    (unsigned long long)ev->bytes_down,
 		    (unsigned long long)ev->duration_ms);
 		log_info("stream %s closed: %s (%s)", idhex, ev->reason, obj);
-		(void)hub_audit(h, AUDIT_EV_SESSION_CLOSE, AUDIT_OUTCOME_SUCCESS,
+		/*
+		 * Nothing waits for this record: it is flushed by the next
+		 * durable append or flush, or by the tick within a second,
+		 * not while the next stream is being set up.
+		 */
+		(void)hub_audit_nosync(h, AUDIT_EV_SESSION_CLOSE,
+		    AUDIT_OUTCOME_SUCCESS,
 		    st != NULL ? st->engineer : NULL, "engineer", idhex,
 		    st != NULL ? st->device : NULL,
 		    st != NULL ? st->site : NULL,
@@ -495,6 +571,27 @@ relay_event_cb(const struct relay_event *ev, void *arg)
 		hub_stream_free(h, st);
 		break;
 	}
+}
+
+/*
+ * The relay's admit hook: nothing joins a stream before the stream's
+ * session.open is on disk. The engineer's token reached it only after that
+ * record was appended (hub_audit_nosync), and audit_sync_cb has usually
+ * flushed it by now; if not, flush it here.
+ */
+static const char *
+relay_admit_cb(const uint8_t *stream_id, void *arg)
+{
+	struct hub *h = arg;
+	int e;
+
+	(void)stream_id;
+	if ((e = hub_audit_sync(h)) != 0) {
+		log_error("relay: cannot flush the audit log: %s",
+		    rsg_strerror(e));
+		return "the hub cannot write its audit log";
+	}
+	return NULL;
 }
 
 static void
@@ -565,6 +662,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((r = audit_tick(h->audit)) != 0)
 		log_error("audit checkpoint failed: %s", rsg_strerror(r));
+	if ((r = hub_audit_sync(h)) != 0)
+		log_error("cannot flush the audit log: %s", rsg_strerror(r));
 	if (++h->tick_count % HUB_CRL_CHECK_S == 0)
 		crl_check(h);
 	hub_ticket_tick(h);
@@ -772,6 +871,9 @@ hub_stop(struct hub *h)
 	}
 	if (h->ev_tick != NULL)
 		event_free(h->ev_tick);
+	if (h->ev_audit_sync != NULL)
+		event_free(h->ev_audit_sync);
+	h->ev_audit_sync = NULL;	/* audit_close below flushes */
 	if (h->ev_term != NULL)
 		event_free(h->ev_term);
 	if (h->ev_int != NULL)
@@ -895,6 +997,7 @@ main(int argc, char **argv)
 	rc.per_source_max = (unsigned)config_get_int(h->cfg,
 	    "relay_per_source_max");
 	rc.idle_ms = (uint64_t)config_get_int(h->cfg, "relay_idle") * 1000;
+	rc.admit = relay_admit_cb;
 	if (relay_new(h->base, &rc, relay_event_cb, h, &h->relay) != 0) {
 		fprintf(stderr, "rsgate-hub: out of memory\n");
 		goto out;
@@ -933,6 +1036,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	if ((h->ev_tick = event_new(h->base, -1, EV_PERSIST, tick_cb,
+	    h)) == NULL ||
+	    (h->ev_audit_sync = evtimer_new(h->base, audit_sync_cb,
 	    h)) == NULL ||
 	    (h->ev_term = evsignal_new(h->base, SIGTERM, signal_cb,
 	    h)) == NULL ||

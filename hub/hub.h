@@ -152,6 +152,8 @@ struct hub {
 	TAILQ_HEAD(, hub_stream) streams;
 	uint32_t next_reqid;
 	struct event *ev_tick, *ev_term, *ev_int;
+	struct event *ev_audit_sync;	/* flushes hub_audit_nosync records */
+	int audit_unsynced;		/* a record may not be on disk yet */
 	const char *crl;
 	unsigned tick_count;
 	struct store *store;		/* tickets etc.: the audit_db file */
@@ -165,6 +167,23 @@ int hub_audit(struct hub *h, enum audit_event ev, enum audit_outcome o,
     const char *user, const char *role, const char *session,
     const char *device, const char *site, const char *capability,
     const char *object, const char *source, const char *reason);
+
+/*
+ * As hub_audit without waiting for the disk (audit_append_nosync). The
+ * record is flushed by the next durable append, by hub_audit_sync_soon,
+ * by the tick within a second, and in any case before a relay connection
+ * joins a stream (hub.c, relay_admit_cb). For records no action waits
+ * for (a stream's close), or whose action is a relay pairing (a stream's
+ * session.open before the 201 that carries the engineer's token).
+ */
+int hub_audit_nosync(struct hub *h, enum audit_event ev, enum audit_outcome o,
+    const char *user, const char *role, const char *session,
+    const char *device, const char *site, const char *capability,
+    const char *object, const char *source, const char *reason);
+/* Make every record appended so far durable; 0 if there was none. */
+int hub_audit_sync(struct hub *h);
+/* Flush right after this loop iteration (after replies queued now). */
+void hub_audit_sync_soon(struct hub *h);
 
 /*
  * Audit the refusal of a stranger from source ("ip", "ip:port" or

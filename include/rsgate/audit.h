@@ -189,6 +189,17 @@ int audit_append(struct audit_log *l, struct audit_record *r) RSG_WUR;
 /* As audit_append for n records in one transaction (one fsync). */
 int audit_append_batch(struct audit_log *l, struct audit_record *r,
     size_t n) RSG_WUR;
+/*
+ * As audit_append, but without waiting for the disk: the record is in the
+ * chain and survives a crash of the process, and it becomes durable with
+ * the next audit_append, audit_append_batch or audit_sync (each flushes
+ * every record appended before it). Only for a record whose action does
+ * not depend on it reaching the disk: the caller must make it durable
+ * before the action it records (the AP: before it connects to a device).
+ */
+int audit_append_nosync(struct audit_log *l, struct audit_record *r) RSG_WUR;
+/* Make every record appended so far durable (one fsync). */
+int audit_sync(struct audit_log *l) RSG_WUR;
 /* For a daemon timer: write a checkpoint if the time rule says one is due. */
 int audit_tick(struct audit_log *l) RSG_WUR;
 /* Write a checkpoint now if any record is not yet covered by one. */

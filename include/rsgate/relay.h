@@ -64,6 +64,13 @@ struct relay_conf {
 	size_t unpaired_max;		/* unpaired connections, all sources */
 	size_t conns_max;		/* connections, paired or not */
 	uint64_t idle_ms;		/* a paired stream moving no byte; 0: none */
+	/*
+	 * Optional: asked (with relay_new's arg) when a connection has
+	 * presented a valid token, before it joins (and so perhaps pairs)
+	 * its stream. NULL admits it; a reason refuses the connection
+	 * (REFUSED event, the token stays unused). It must not call relay_*.
+	 */
+	const char *(*admit)(const uint8_t *stream_id, void *arg);
 };
 
 /*

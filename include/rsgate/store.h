@@ -58,6 +58,18 @@ int store_schema_version(struct store *s);
 int store_begin(struct store *s) RSG_WUR;
 int store_commit(struct store *s) RSG_WUR;
 void store_rollback(struct store *s);
+/*
+ * A transaction whose store_commit does not wait for the disk: it is
+ * committed (other connections see it, a crash of the process keeps it)
+ * but may be lost in a power failure until the next store_commit of an
+ * ordinary transaction or store_sync, which make it durable with
+ * everything committed before them (the WAL is one file, flushed as a
+ * whole). Its end restores synchronous=FULL; if that fails, the next
+ * store_begin retries it and fails rather than lose durability.
+ */
+int store_begin_nosync(struct store *s) RSG_WUR;
+/* Make every committed transaction durable (fsync the WAL) now. */
+int store_sync(struct store *s) RSG_WUR;
 
 /*
  * A small key/value table for per-database facts (the audit log's id and

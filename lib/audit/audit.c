@@ -307,8 +307,10 @@ audit_time_due(const struct audit_log *l, int64_t now)
 	    (uint64_t)l->opts.checkpoint_secs * 1000;
 }
 
-int
-audit_append_batch(struct audit_log *l, struct audit_record *r, size_t n)
+/* Append n records in one transaction; durable: wait for the disk. */
+static int
+audit_append_n(struct audit_log *l, struct audit_record *r, size_t n,
+    int durable)
 {
 	int64_t now;
 	size_t i;
@@ -316,7 +318,8 @@ audit_append_batch(struct audit_log *l, struct audit_record *r, size_t n)
 
 	if (l == NULL || (r == NULL && n != 0))
 		return RSG_ERR_INVALID_ARG;
-	if ((e = store_begin(l->st)) != 0)
+	if ((e = durable ? store_begin(l->st) :
+	    store_begin_nosync(l->st)) != 0)
 		return e;
 	if ((e = audit_load_tail(l)) != 0)
 		goto fail;
@@ -335,9 +338,29 @@ audit_append_batch(struct audit_log *l, struct audit_record *r, size_t n)
 }
 
 int
+audit_append_batch(struct audit_log *l, struct audit_record *r, size_t n)
+{
+	return audit_append_n(l, r, n, 1);
+}
+
+int
 audit_append(struct audit_log *l, struct audit_record *r)
 {
-	return audit_append_batch(l, r, 1);
+	return audit_append_n(l, r, 1, 1);
+}
+
+int
+audit_append_nosync(struct audit_log *l, struct audit_record *r)
+{
+	return audit_append_n(l, r, 1, 0);
+}
+
+int
+audit_sync(struct audit_log *l)
+{
+	if (l == NULL)
+		return RSG_ERR_INVALID_ARG;
+	return store_sync(l->st);
 }
 
 /* Checkpoint if due (force: whenever records are uncovered). */

@@ -267,6 +267,7 @@ conn_present(struct relay_conn *c, const struct relay_preamble *p)
 	struct relay *r = c->r;
 	struct relay_stream *st;
 	struct timeval tv;
+	const char *why;
 	int s = side_index(p->side);
 
 	if ((st = stream_find(r, p->stream_id)) == NULL) {
@@ -283,6 +284,11 @@ conn_present(struct relay_conn *c, const struct relay_preamble *p)
 	}
 	if (st->used[s]) {
 		conn_refuse(c, "pairing token already used");
+		return;
+	}
+	if (r->conf.admit != NULL &&
+	    (why = r->conf.admit(st->id, r->arg)) != NULL) {
+		conn_refuse(c, why);
 		return;
 	}
 	st->used[s] = 1;

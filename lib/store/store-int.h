@@ -27,6 +27,7 @@ struct store {
 	sqlite3_stmt *stmt[STORE_STMT_COUNT];	/* prepared once at open */
 	int version;
 	int in_txn;
+	int sync_lost;		/* synchronous is not FULL (nosync txn) */
 };
 
 /* Map an SQLite result code to RSG_ERR_* (0 for OK, ROW and DONE). */

@@ -415,13 +415,47 @@ store_step_done(sqlite3_stmt *st)
 	return r != 0 ? r : RSG_ERR_DB;
 }
 
+/*
+ * Back to synchronous=FULL after a store_begin_nosync transaction. If that
+ * fails, sync_lost stays set and the next store_begin tries again (and
+ * fails rather than start a transaction that would commit without fsync).
+ */
+static void
+store_sync_restore(struct store *s)
+{
+	if (store_exec(s->db, "PRAGMA synchronous = FULL") == 0)
+		s->sync_lost = 0;
+}
+
 int
 store_begin(struct store *s)
 {
 	int r;
 
+	/* synchronous can only change outside a transaction. */
+	if (s->sync_lost) {
+		if ((r = store_exec(s->db, "PRAGMA synchronous = FULL")) != 0)
+			return r;
+		s->sync_lost = 0;
+	}
 	if ((r = store_step_done(s->stmt[STORE_STMT_BEGIN])) != 0)
 		return r;
+	s->in_txn = 1;
+	return 0;
+}
+
+int
+store_begin_nosync(struct store *s)
+{
+	int r;
+
+	if ((r = store_exec(s->db, "PRAGMA synchronous = NORMAL")) != 0)
+		return r;
+	s->sync_lost = 1;	/* until the transaction ends */
+	if ((r = store_step_done(s->stmt[STORE_STMT_BEGIN])) != 0) {
+		store_sync_restore(s);
+		return r;
+	}
 	s->in_txn = 1;
 	return 0;
 }
@@ -433,9 +467,31 @@ store_commit(struct store *s)
 
 	if (!s->in_txn)
 		return RSG_ERR_INVALID_ARG;
-	if ((r = store_step_done(s->stmt[STORE_STMT_COMMIT])) != 0)
-		return r;
-	s->in_txn = 0;
+	r = store_step_done(s->stmt[STORE_STMT_COMMIT]);
+	if (r == 0)
+		s->in_txn = 0;
+	if (s->sync_lost && sqlite3_get_autocommit(s->db))
+		store_sync_restore(s);
+	return r;
+}
+
+int
+store_sync(struct store *s)
+{
+	sqlite3_file *wal = NULL;
+	int rc;
+
+	if (s->in_txn)
+		return RSG_ERR_INVALID_ARG;
+	rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal);
+	if (rc != SQLITE_OK)
+		return store_sqlite_err(rc);
+	/* No WAL open yet: nothing was written that could need a flush. */
+	if (wal == NULL || wal->pMethods == NULL)
+		return 0;
+	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_FULL)) != SQLITE_OK)
+		return store_sqlite_err(rc);
 	return 0;
 }
 
@@ -448,6 +504,8 @@ store_rollback(struct store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		(void)store_step_done(s->stmt[STORE_STMT_ROLLBACK]);
 	s->in_txn = 0;
+	if (s->sync_lost)
+		store_sync_restore(s);
 }
 
 int

@@ -206,6 +206,56 @@ test_audit_roundtrip_R36(void **state)
 	    RSG_ERR_EXISTS);
 }
 
+/*
+ * R33/R36: a record appended without waiting for the disk is in the chain
+ * at once (another handle sees it and continues after it), the chain
+ * verifies with durable records around it, and audit_sync flushes it.
+ */
+static void
+test_audit_append_nosync_R36(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_verify_result res;
+	static struct audit_record r;
+	struct audit_log *l = NULL, *l2 = NULL;
+	int i;
+
+	assert_int_equal(audit_create(fx->db, fx->key, NULL, &l), 0);
+	for (i = 1; i <= 4; i++) {
+		memset(&r, 0, sizeof(r));
+		r.event = i % 2 ? AUDIT_EV_SESSION_OPEN : AUDIT_EV_AUTH_SUCCESS;
+		r.outcome = AUDIT_OUTCOME_SUCCESS;
+		r.f[AUDIT_F_SESSION] = "S-1";
+		if (i % 2)
+			assert_int_equal(audit_append_nosync(l, &r), 0);
+		else
+			assert_int_equal(audit_append(l, &r), 0);
+		assert_int_equal(r.seq, (uint64_t)i);
+	}
+	memset(&r, 0, sizeof(r));
+	r.event = AUDIT_EV_SESSION_CLOSE;
+	r.outcome = AUDIT_OUTCOME_SUCCESS;
+	assert_int_equal(audit_append_nosync(l, &r), 0);
+	assert_int_equal(r.seq, 5);
+	/* Committed: a second writer chains after it. */
+	assert_int_equal(audit_open(fx->db, fx->key, NULL, &l2), 0);
+	assert_int_equal(audit_last_seq(l2), 5);
+	memset(&r, 0, sizeof(r));
+	r.event = AUDIT_EV_LOG_CLOSE;
+	r.outcome = AUDIT_OUTCOME_SUCCESS;
+	assert_int_equal(audit_append_nosync(l2, &r), 0);
+	assert_int_equal(r.seq, 6);
+	assert_int_equal(audit_sync(l2), 0);
+	assert_int_equal(audit_close(l2), 0);
+	assert_int_equal(audit_sync(l), 0);
+	assert_int_equal(audit_sync(NULL), RSG_ERR_INVALID_ARG);
+	assert_int_equal(audit_close(l), 0);
+	assert_int_equal(audit_verify(fx->db, fx->pub, &res), 0);
+	assert_int_equal(res.intact, 1);
+	assert_int_equal(res.records, 6);
+	assert_int_equal(res.unproven, 0);
+}
+
 /* R36: editing a column with the sqlite3 shell is caught. */
 static void
 test_audit_tamper_column_R36(void **state)
@@ -861,6 +911,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_audit_roundtrip_R36),
+		T(test_audit_append_nosync_R36),
 		T(test_audit_tamper_column_R36),
 		T(test_audit_tamper_outcome_column_R36),
 		T(test_audit_tamper_blob_R36),

@@ -232,6 +232,74 @@ test_pair_and_half_close(void **state)
 	tctx_free(t);
 }
 
+/* The admit hook's verdicts, in turn: "" admits. */
+static const char *admit_answer;
+static int admit_calls;
+
+static const char *
+admit_hook(const uint8_t *id, void *arg)
+{
+	struct tctx *t = arg;
+
+	assert_memory_equal(id, t->id, RELAY_STREAM_ID_LEN);
+	admit_calls++;
+	return admit_answer[0] == '\0' ? NULL : admit_answer;
+}
+
+/*
+ * R33 (log first, then act): the owner is asked before a connection joins
+ * its stream, and one it refuses (the hub: its audit record of the stream
+ * is not on disk) never pairs and leaves the token unused for a retry.
+ */
+static void
+test_admit_hook(void **state)
+{
+	struct relay_conf conf;
+	struct tctx *t;
+	char b[8];
+	int e, a;
+
+	(void)state;
+	memset(&conf, 0, sizeof(conf));
+	conf.unpaired_timeout_ms = 2000;
+	conf.per_source_max = 8;
+	conf.unpaired_max = 1000;
+	conf.conns_max = 1000;
+	conf.admit = admit_hook;
+	t = tctx_new_conf(&conf, 5000);
+	admit_calls = 0;
+	admit_answer = "";
+	a = dial(t, "198.51.100.2", 0);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	run_ms(t, 20);
+	assert_int_equal(admit_calls, 1);
+	assert_int_equal(t->n[RELAY_EV_REFUSED], 0);
+	admit_answer = "the hub cannot write its audit log";
+	e = dial(t, "192.0.2.1", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	send_all(e, "hello", 5);
+	run_ms(t, 20);
+	assert_int_equal(admit_calls, 2);
+	assert_true(peer_closed(e));
+	assert_int_equal(t->n[RELAY_EV_REFUSED], 1);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 0);
+	assert_string_equal(t->reason, "the hub cannot write its audit log");
+	assert_int_equal(recv(a, b, sizeof(b), MSG_DONTWAIT), -1);
+	close(e);
+	/* Admitted now: the same token still pairs. */
+	admit_answer = "";
+	e = dial(t, "192.0.2.1", 0);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	send_all(e, "hello", 5);
+	recv_n(t, a, b, 5);
+	assert_memory_equal(b, "hello", 5);
+	assert_int_equal(admit_calls, 3);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	close(e);
+	close(a);
+	tctx_free(t);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -648,6 +716,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pair_and_half_close),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_admit_hook),
 		cmocka_unit_test(test_used_token_while_waiting),
 		cmocka_unit_test(test_timeouts_and_expiry),
 		cmocka_unit_test(test_renew),

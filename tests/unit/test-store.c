@@ -16,6 +16,8 @@
 #include "rsgate/store.h"
 #include "testutil.h"
 
+#include "../../lib/store/store-int.h"
+
 /* Run SQL on the file behind the store's back; returns the SQLite code. */
 static int
 raw_exec(const char *path, const char *sql)
@@ -187,6 +189,72 @@ test_store_transactions(void **state)
 	tmpdir_rm(dir);
 }
 
+/* The connection's PRAGMA synchronous: 1 NORMAL, 2 FULL. */
+static int
+synchronous_of(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v;
+
+	assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * R33 (log first, then act): a nosync transaction is committed (another
+ * connection sees it) without the fsync, and whatever way it ends, the
+ * store is back to synchronous=FULL, so every ordinary commit after it
+ * is durable again and flushes it too.
+ */
+static void
+test_store_nosync(void **state)
+{
+	char *dir = tmpdir_new("store");
+	const char *db = tmppath(dir, "s.db");
+	struct store *s = NULL;
+	struct rsg_buf *b = buf_new(0);
+	sqlite3 *other = NULL;
+	sqlite3_stmt *st = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(db, STORE_CREATE, &s), 0);
+	assert_int_equal(synchronous_of(s), 2);
+	assert_int_equal(store_begin_nosync(s), 0);
+	assert_int_equal(synchronous_of(s), 1);
+	assert_int_equal(store_meta_set(s, "k", "v", 1), 0);
+	assert_int_equal(store_sync(s), RSG_ERR_INVALID_ARG);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(synchronous_of(s), 2);
+	/* Committed: another connection reads it. */
+	assert_int_equal(sqlite3_open(db, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(other, "SELECT count(*) FROM meta "
+	    "WHERE key = 'k'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(other);
+	assert_int_equal(store_sync(s), 0);
+	/* A rolled-back one restores FULL as well and leaves nothing. */
+	assert_int_equal(store_begin_nosync(s), 0);
+	assert_int_equal(store_meta_set(s, "k2", "v", 1), 0);
+	store_rollback(s);
+	assert_int_equal(synchronous_of(s), 2);
+	assert_int_equal(store_meta_get(s, "k2", b), RSG_ERR_NOT_FOUND);
+	/* An ordinary transaction after it is durable (FULL). */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(synchronous_of(s), 2);
+	assert_int_equal(store_meta_set(s, "k3", "v", 1), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_meta_get(s, "k", b), 0);
+	store_close(s);
+	buf_free(b);
+	tmpdir_rm(dir);
+}
+
 struct collect {
 	uint64_t seqs[8];
 	size_t n;
@@ -293,6 +361,7 @@ main(void)
 		cmocka_unit_test(test_store_foreign_database),
 		cmocka_unit_test(test_store_strict_types),
 		cmocka_unit_test(test_store_transactions),
+		cmocka_unit_test(test_store_nosync),
 		cmocka_unit_test(test_store_audit_rows),
 	};
 
