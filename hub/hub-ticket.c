@@ -348,7 +348,7 @@ decision_approve(struct hub *h, struct ctl_conn *c, struct store_ticket *t,
 	struct grant gr;
 	enum ticket_state s = state_of(t);
 	const char *doc = jstr(b, "grant"), *why = NULL;
-	char line[700];
+	char line[700], until[40];
 	int64_t len_s;
 	int r;
 
@@ -385,8 +385,11 @@ decision_approve(struct hub *h, struct ctl_conn *c, struct store_ticket *t,
 	t->emergency = gr.emergency;
 	if (s == TICKET_REQUESTED)
 		t->duration_s = len_s;
-	snprintf(line, sizeof(line), "granted by %s at %s until %lld%s",
-	    gr.approver, c->ap->name, (long long)gr.not_after_ms,
+	if (time_format_rfc3339(gr.not_after_ms, until, sizeof(until)) == NULL)
+		snprintf(until, sizeof(until), "%lld",
+		    (long long)gr.not_after_ms);
+	snprintf(line, sizeof(line), "granted by %s at %s until %s%s",
+	    gr.approver, c->ap->name, until,
 	    gr.emergency ? " (EMERGENCY)" : "");
 	if (ticket_step(h, t, TEV_APPROVE, &g, gr.approver, line, &why) != 0)
 		return why;

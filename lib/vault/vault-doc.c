@@ -136,7 +136,8 @@ report_md(const json_t *p, struct rsg_buf *out)
 	    json_is_true(json_object_get(p, "emergency")) ?
 	    " (emergency access, approval afterwards)" : "")) != 0 ||
 	    (r = buf_putf(out, "- Purpose: %s\n- Reason: %s\n",
-	    esc(str(p, "purpose"), a, sizeof(a)),
+	    *str(p, "purpose") != '\0' ? esc(str(p, "purpose"), a,
+	    sizeof(a)) : "-",
 	    esc(str(p, "reason"), b, sizeof(b)))) != 0 ||
 	    (r = buf_putf(out, "- Window: %s to %s\n- Ended as: %s\n",
 	    esc(str(p, "not_before"), a, sizeof(a)),
