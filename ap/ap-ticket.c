@@ -88,11 +88,9 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
     const struct ticket_guard *g, const char *who, const char *detail,
     const char **why)
 {
-	struct store_ticket_step step;
 	enum ticket_state from = TICKET_NONE, to;
 	const char *w = NULL;
 	char obj[96], refuse[300];
-	char *old = NULL;
 	int r;
 
 	/* A state we cannot read is refused, never taken for a new ticket. */
@@ -113,33 +111,13 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
 			*why = w != NULL ? w : "refused";
 		return r;
 	}
-	old = t->state;
-	t->state = NULL;
-	if ((r = str_set(&t->state, ticket_state_name(to))) != 0) {
-		t->state = old;
+	if ((r = ticket_store_step(ap->store, t, ev, from, to, g, who, detail,
+	    0)) != 0) {
+		log_error("ticket %s: cannot store: %s", t->id, rsg_strerror(r));
+		if (why != NULL)
+			*why = "cannot store the ticket";
 		return r;
 	}
-	t->updated_ms = g->now_ms;
-	if (t->created_ms == 0)
-		t->created_ms = g->now_ms;
-	memset(&step, 0, sizeof(step));
-	step.ticket = t->id;
-	step.time_ms = g->now_ms;
-	step.event = ticket_event_name(ev);
-	step.actor = ticket_actor_name(g->actor);
-	step.who = who;
-	step.from_state = ticket_state_name(from);
-	step.to_state = ticket_state_name(to);
-	step.detail = detail != NULL ? detail : "";
-	if ((r = store_begin(ap->store)) != 0)
-		goto fail;
-	if ((r = store_ticket_put(ap->store, t)) != 0 ||
-	    (r = store_ticket_history_add(ap->store, &step)) != 0 ||
-	    (r = store_commit(ap->store)) != 0) {
-		store_rollback(ap->store);
-		goto fail;
-	}
-	free(old);
 	snprintf(obj, sizeof(obj), "%s -> %s", ticket_state_name(from),
 	    ticket_state_name(to));
 	ticket_audit(ap, ticket_event_audit(ev), AUDIT_OUTCOME_SUCCESS, t, who,
@@ -147,13 +125,6 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
 	log_info("ticket %s: %s (%s by %s)", t->id, obj,
 	    ticket_event_name(ev), who);
 	return 0;
- fail:
-	free(t->state);
-	t->state = old;
-	log_error("ticket %s: cannot store: %s", t->id, rsg_strerror(r));
-	if (why != NULL)
-		*why = "cannot store the ticket";
-	return r;
 }
 
 static void

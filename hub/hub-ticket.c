@@ -114,11 +114,9 @@ ticket_step(struct hub *h, struct store_ticket *t, enum ticket_event ev,
     const struct ticket_guard *g, const char *who, const char *detail,
     const char **why)
 {
-	struct store_ticket_step step;
 	enum ticket_state from = state_of(t), to;
 	const char *w = NULL;
 	char obj[96], line[400];
-	char *old;
 	int r;
 
 	if ((r = ticket_transition(from, ev, g, &to, &w)) != 0) {
@@ -131,36 +129,12 @@ ticket_step(struct hub *h, struct store_ticket *t, enum ticket_event ev,
 		*why = w != NULL ? w : "refused";
 		return r;
 	}
-	old = t->state;
-	t->state = NULL;
-	if ((r = str_set(&t->state, ticket_state_name(to))) != 0) {
-		t->state = old;
-		*why = "out of memory";
+	if ((r = ticket_store_step(h->store, t, ev, from, to, g, who, detail,
+	    1)) != 0) {
+		log_error("ticket %s: cannot store: %s", t->id, rsg_strerror(r));
+		*why = "cannot store the ticket";
 		return r;
 	}
-	t->updated_ms = g->now_ms;
-	if (t->created_ms == 0)
-		t->created_ms = g->now_ms;
-	memset(&step, 0, sizeof(step));
-	step.ticket = t->id;
-	step.time_ms = g->now_ms;
-	step.event = ticket_event_name(ev);
-	step.actor = ticket_actor_name(g->actor);
-	step.who = who;
-	step.from_state = ticket_state_name(from);
-	step.to_state = ticket_state_name(to);
-	step.detail = detail != NULL ? detail : "";
-	if ((r = store_begin(h->store)) != 0)
-		goto fail;
-	if ((r = store_ticket_put(h->store, t)) != 0 ||
-	    (r = store_ticket_history_add(h->store, &step)) != 0 ||
-	    (ticket_state_is_final(to) && to != TICKET_PURGED &&
-	    (r = store_purge_put(h->store, t->id, g->now_ms)) != 0) ||
-	    (r = store_commit(h->store)) != 0) {
-		store_rollback(h->store);
-		goto fail;
-	}
-	free(old);
 	snprintf(obj, sizeof(obj), "%s -> %s", ticket_state_name(from),
 	    ticket_state_name(to));
 	ticket_audit(h, ticket_event_audit(ev), AUDIT_OUTCOME_SUCCESS, t, who,
@@ -168,12 +142,6 @@ ticket_step(struct hub *h, struct store_ticket *t, enum ticket_event ev,
 	log_info("ticket %s: %s (%s by %s)", t->id, obj,
 	    ticket_event_name(ev), who);
 	return 0;
- fail:
-	free(t->state);
-	t->state = old;
-	log_error("ticket %s: cannot store: %s", t->id, rsg_strerror(r));
-	*why = "cannot store the ticket";
-	return r;
 }
 
 static void

@@ -111,6 +111,20 @@ struct store_ticket;
 int ticket_allows(const struct store_ticket *t, const char *device,
     unsigned caps, int64_t now_ms, const char **why) RSG_WUR;
 
+struct store;
+/*
+ * Record a transition the table allowed (from -> to by ev under g): t's
+ * state and times are updated and its row and history step (actor from g,
+ * who, detail) stored in one transaction, together with a purge job for
+ * an end state other than purged when queue_purge is set (the hub's
+ * evidence, R44). On any error t is left as it was and nothing is stored.
+ * Both daemons keep their tickets through this one function.
+ */
+int ticket_store_step(struct store *s, struct store_ticket *t,
+    enum ticket_event ev, enum ticket_state from, enum ticket_state to,
+    const struct ticket_guard *g, const char *who, const char *detail,
+    int queue_purge) RSG_WUR;
+
 /* ---- capabilities ----------------------------------------------------------- */
 
 enum capability {

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "rsgate/store.h"
+#include "rsgate/workflow.h"
 #include "testutil.h"
 
 struct fix {
@@ -314,6 +315,65 @@ test_alert_seen_migration(void **state)
 	buf_free(b);
 }
 
+static int
+purge_count_cb(const struct store_purge_job *j, void *arg)
+{
+	(void)j;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* R38, R44: a transition is stored with its history; an end state queues
+ * the purge only where asked (the hub); nothing changes on failure. */
+static void
+test_ticket_store_step(void **state)
+{
+	struct fix *f = *state;
+	struct store_ticket t, g;
+	struct ticket_guard gd;
+	int n = 0;
+
+	memset(&t, 0, sizeof(t));
+	memset(&gd, 0, sizeof(gd));
+	assert_non_null(t.id = strdup("T-7"));
+	assert_non_null(t.state = strdup("requested"));
+	gd.actor = TACT_ENGINEER;
+	gd.now_ms = 5000;
+	assert_int_equal(ticket_store_step(f->s, &t, TEV_CLOSE,
+	    TICKET_REQUESTED, TICKET_CLOSED, &gd, "eng", "done", 0), 0);
+	assert_string_equal(t.state, "closed");
+	assert_int_equal(t.created_ms, 5000);
+	assert_int_equal(t.updated_ms, 5000);
+	assert_int_equal(store_ticket_get(f->s, "T-7", &g), 0);
+	assert_string_equal(g.state, "closed");
+	store_ticket_clear(&g);
+	assert_int_equal(store_ticket_history_foreach(f->s, "T-7", hist_cb,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_purge_foreach_due(f->s, 10000, purge_count_cb,
+	    &n), 0);
+	assert_int_equal(n, 0);			/* not asked to */
+	gd.actor = TACT_HUB;
+	gd.now_ms = 6000;
+	assert_int_equal(ticket_store_step(f->s, &t, TEV_CLOSE,
+	    TICKET_CLOSED, TICKET_CLOSED, &gd, "hub", NULL, 1), 0);
+	assert_int_equal(store_purge_foreach_due(f->s, 10000, purge_count_cb,
+	    &n), 0);
+	assert_int_equal(n, 1);			/* the hub's end state */
+	assert_int_equal(t.created_ms, 5000);	/* kept */
+	/* a failing store (an id too long for a row) leaves t as it was */
+	free(t.id);
+	assert_non_null(t.id = calloc(1, STORE_TICKET_ID_MAX + 2));
+	memset(t.id, 'x', STORE_TICKET_ID_MAX + 1);
+	gd.now_ms = 7000;
+	assert_int_not_equal(ticket_store_step(f->s, &t, TEV_PURGE,
+	    TICKET_CLOSED, TICKET_PURGED, &gd, "hub", NULL, 1), 0);
+	assert_string_equal(t.state, "closed");
+	assert_int_equal(t.updated_ms, 6000);
+	store_ticket_clear(&t);
+}
+
 int
 main(void)
 {
@@ -324,6 +384,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_purge_documents,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ticket_store_step, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_alert_seen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_alert_seen_migration,
