@@ -22,7 +22,6 @@
 #include <sys/types.h>
 
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,64 +36,8 @@
 #include "rsgate/pki.h"
 #include "rsgate/tls.h"
 
-static SSL *ssl;
-static uint8_t inbuf[CTL_FRAME_MAX + 64];
-static size_t inlen;
-static int timeout_ms = 5000;
+#include "ctlpeer.h"
 
-static int
-send_bytes(const void *p, size_t n)
-{
-	return SSL_write(ssl, p, (int)n) == (int)n ? 0 : -1;
-}
-
-static int
-send_msg(const struct ctl_msg *m)
-{
-	struct rsg_buf *b = buf_new(CTL_FRAME_MAX + 64);
-	int r = -1;
-
-	if (b != NULL && ctl_msg_encode(m, b) == 0)
-		r = send_bytes(buf_ptr(b), buf_len(b));
-	buf_free(b);
-	return r;
-}
-
-/* Next frame: 1 got one (*mp, NULL if undecodable), 0 closed, 3 timeout. */
-static int
-recv_msg(struct ctl_msg **mp)
-{
-	struct pollfd pfd;
-	struct ctl_frame f;
-	size_t used;
-	int n, r;
-
-	for (;;) {
-		r = ctl_frame_parse(inbuf, inlen, CTL_FRAME_MAX, &f, &used);
-		if (r == 0) {
-			*mp = NULL;
-			if (ctl_msg_decode(&f, mp) == 0)
-				(*mp)->id = f.id;
-			memmove(inbuf, inbuf + used, inlen - used);
-			inlen -= used;
-			return 1;
-		}
-		if (r != RSG_ERR_INCOMPLETE || inlen == sizeof(inbuf)) {
-			printf("bad frame from the hub\n");
-			return 0;
-		}
-		if (SSL_pending(ssl) == 0) {
-			pfd.fd = SSL_get_fd(ssl);
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, timeout_ms) <= 0)
-				return 3;
-		}
-		n = SSL_read(ssl, inbuf + inlen, (int)(sizeof(inbuf) - inlen));
-		if (n <= 0)
-			return 0;
-		inlen += (size_t)n;
-	}
-}
 
 static void
 print_msg(const struct ctl_msg *m)
@@ -141,7 +84,7 @@ step_json(const char *type, const char *id, const char *body)
 	    (m.u.json.body = json_loads(body, 0, &je)) == NULL)
 		return 2;
 	m.id = (uint32_t)u;
-	r = send_msg(&m) == 0 ? 0 : 1;
+	r = ctlpeer_send(&m) == 0 ? 0 : 1;
 	json_decref(m.u.json.body);
 	return r;
 }
@@ -152,7 +95,7 @@ step_ack(void)
 	struct ctl_msg *m = NULL;
 	int r, done;
 
-	while ((r = recv_msg(&m)) == 1) {
+	while ((r = ctlpeer_recv(&m, "bad frame from the hub")) == 1) {
 		print_msg(m);
 		done = m != NULL && m->type == CTL_ACK;
 		ctl_msg_free(m);
@@ -196,7 +139,7 @@ step_hello(int argc, char **argv, int *used)
 		m.u.hello.devices = d;
 		m.u.hello.ndevices = (size_t)k;
 	}
-	return send_msg(&m);
+	return ctlpeer_send(&m);
 }
 
 static int
@@ -205,7 +148,7 @@ step_open(const char *how)
 	struct ctl_msg *m = NULL, a;
 	int r;
 
-	while ((r = recv_msg(&m)) == 1) {
+	while ((r = ctlpeer_recv(&m, "bad frame from the hub")) == 1) {
 		print_msg(m);
 		if (m != NULL && m->type == CTL_STREAM_OPEN)
 			break;
@@ -234,7 +177,7 @@ step_open(const char *how)
 		a.u.stream_open_err.reason = "outside the allowed hours";
 	}
 	ctl_msg_free(m);
-	return send_msg(&a) == 0 ? 0 : 1;
+	return ctlpeer_send(&a) == 0 ? 0 : 1;
 }
 
 int
@@ -253,7 +196,7 @@ main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't' || parse_u64(optarg, 1, 600, &secs) != 0)
 			return 2;
-		timeout_ms = (int)secs * 1000;
+		ctlpeer_timeout_ms = (int)secs * 1000;
 	}
 	argc -= optind;
 	argv += optind;
@@ -282,11 +225,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	freeaddrinfo(ai);
-	ssl = tls_ssl_new(ctx);
-	SSL_set_fd(ssl, fd);
-	if (SSL_connect(ssl) != 1) {
+	ctlpeer_ssl = tls_ssl_new(ctx);
+	SSL_set_fd(ctlpeer_ssl, fd);
+	if (SSL_connect(ctlpeer_ssl) != 1) {
 		fprintf(stderr, "ctlclient: TLS: %s\n",
-		    tls_error_reason(ssl, err, sizeof(err)));
+		    tls_error_reason(ctlpeer_ssl, err, sizeof(err)));
 		return 1;
 	}
 	printf("connected\n");
@@ -301,7 +244,7 @@ main(int argc, char **argv)
 			if (n > sizeof(raw) ||
 			    hex_decode(argv[i + 1], raw, n) != 0)
 				return 2;
-			r = send_bytes(raw, n);
+			r = ctlpeer_send_bytes(raw, n);
 			used = 2;
 		} else if (strcmp(argv[i], "open") == 0 && i + 1 < argc) {
 			r = step_open(argv[i + 1]);
@@ -314,7 +257,7 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "ack") == 0) {
 			r = step_ack();
 		} else if (strcmp(argv[i], "read") == 0) {
-			while ((r = recv_msg(&m)) == 1) {
+			while ((r = ctlpeer_recv(&m, "bad frame from the hub")) == 1) {
 				print_msg(m);
 				ctl_msg_free(m);
 			}
@@ -334,7 +277,7 @@ main(int argc, char **argv)
 			return r == 3 ? 3 : 1;
 		}
 	}
-	SSL_free(ssl);
+	SSL_free(ctlpeer_ssl);
 	close(fd);
 	tls_ctx_free(ctx);
 	return 0;

@@ -19,7 +19,6 @@
 #include <sys/types.h>
 
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,58 +32,9 @@
 #include "rsgate/pki.h"
 #include "rsgate/tls.h"
 
-static SSL *ssl;
-static uint8_t inbuf[CTL_FRAME_MAX + 64];
-static size_t inlen;
-static int timeout_ms = 5000;
+#include "ctlpeer.h"
+
 static uint32_t next_id = 100;
-
-static int
-send_msg(const struct ctl_msg *m)
-{
-	struct rsg_buf *b = buf_new(CTL_FRAME_MAX + 64);
-	int r = -1;
-
-	if (b != NULL && ctl_msg_encode(m, b) == 0 &&
-	    SSL_write(ssl, buf_ptr(b), (int)buf_len(b)) == (int)buf_len(b))
-		r = 0;
-	buf_free(b);
-	return r;
-}
-
-/* Next frame: 1 got one (*mp, NULL if undecodable), 0 closed, 3 timeout. */
-static int
-recv_msg(struct ctl_msg **mp)
-{
-	struct pollfd pfd;
-	struct ctl_frame f;
-	size_t used;
-	int n, r;
-
-	for (;;) {
-		r = ctl_frame_parse(inbuf, inlen, CTL_FRAME_MAX, &f, &used);
-		if (r == 0) {
-			*mp = NULL;
-			if (ctl_msg_decode(&f, mp) == 0)
-				(*mp)->id = f.id;
-			memmove(inbuf, inbuf + used, inlen - used);
-			inlen -= used;
-			return 1;
-		}
-		if (r != RSG_ERR_INCOMPLETE || inlen == sizeof(inbuf))
-			return 0;
-		if (SSL_pending(ssl) == 0) {
-			pfd.fd = SSL_get_fd(ssl);
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, timeout_ms) <= 0)
-				return 3;
-		}
-		n = SSL_read(ssl, inbuf + inlen, (int)(sizeof(inbuf) - inlen));
-		if (n <= 0)
-			return 0;
-		inlen += (size_t)n;
-	}
-}
 
 /* Wait for a message of type (and id, if non-zero); others are handled. */
 static int
@@ -93,7 +43,7 @@ wait_for(uint16_t type, uint32_t id, struct ctl_msg **out)
 	struct ctl_msg *m = NULL, pong;
 	int r;
 
-	while ((r = recv_msg(&m)) == 1) {
+	while ((r = ctlpeer_recv(&m, NULL)) == 1) {
 		if (m != NULL && m->type == type && (id == 0 || m->id == id)) {
 			*out = m;
 			return 0;
@@ -103,7 +53,7 @@ wait_for(uint16_t type, uint32_t id, struct ctl_msg **out)
 			pong.type = CTL_PONG;
 			pong.id = m->id;
 			pong.u.ping.time_ms = m->u.ping.time_ms;
-			(void)send_msg(&pong);
+			(void)ctlpeer_send(&pong);
 		} else if (m != NULL && m->type != CTL_ACK &&
 		    m->type != CTL_DECISION)
 			printf("recv %s\n", ctl_type_name(m->type));
@@ -131,7 +81,7 @@ step_ticket(const char *text, int early)
 	m.type = CTL_TICKET;
 	m.id = next_id++;
 	m.u.json.body = body;
-	r = send_msg(&m);
+	r = ctlpeer_send(&m);
 	json_decref(body);
 	if (r != 0)
 		return 1;
@@ -163,7 +113,7 @@ step_hello(void)
 	a.u.hello_ack.hub_name = "fakehub";
 	a.u.hello_ack.heartbeat_s = 30;
 	ctl_msg_free(m);
-	if (send_msg(&a) != 0)
+	if (ctlpeer_send(&a) != 0)
 		return 1;
 	printf("hello done\n");
 	return 0;
@@ -184,7 +134,7 @@ main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't' || parse_u64(optarg, 1, 600, &secs) != 0)
 			return 2;
-		timeout_ms = (int)secs * 1000;
+		ctlpeer_timeout_ms = (int)secs * 1000;
 	}
 	argc -= optind;
 	argv += optind;
@@ -225,11 +175,11 @@ main(int argc, char **argv)
 	if ((fd = accept(lfd, NULL, NULL)) < 0)
 		return 1;
 	close(lfd);
-	ssl = tls_ssl_new(ctx);
-	SSL_set_fd(ssl, fd);
-	if (SSL_accept(ssl) != 1) {
+	ctlpeer_ssl = tls_ssl_new(ctx);
+	SSL_set_fd(ctlpeer_ssl, fd);
+	if (SSL_accept(ctlpeer_ssl) != 1) {
 		fprintf(stderr, "fakehub: TLS: %s\n",
-		    tls_error_reason(ssl, err, sizeof(err)));
+		    tls_error_reason(ctlpeer_ssl, err, sizeof(err)));
 		return 1;
 	}
 	for (i = 4; i < argc && r == 0; i++) {
@@ -248,7 +198,7 @@ main(int argc, char **argv)
 	if (r == 3)
 		printf("timeout\n");
 	fflush(stdout);
-	SSL_free(ssl);
+	SSL_free(ctlpeer_ssl);
 	close(fd);
 	tls_ctx_free(ctx);
 	return r;
