@@ -14,7 +14,10 @@ cd "$T" || exit 1
 "$RSGATE" pki init --dir ca --name "Test CA" >/dev/null || fail "pki init"
 "$RSGATE" pki issue --dir ca --role hub --name hub1 --out hub >/dev/null
 "$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap >/dev/null
-PORT=$(( 20000 + $$ % 20000 ))
+# openssl s_server needs its port named in advance: take one below the
+# kernel's ephemeral range (32768-60999), where no other test's port-0
+# listener or outgoing connection can be holding it.
+PORT=$(( 20000 + $$ % 12000 ))
 
 conf() {	# conf FILE EXTRA-LINES
 	cat >"$1" <<CONF
@@ -72,9 +75,22 @@ if command -v openssl >/dev/null 2>&1; then
 		# stdin held open: s_server closes the connection at EOF.
 		(sleep 60 | exec openssl s_server -tls1_3 -Verify 1 \
 		    -cert hub.crt -key hub.key -CAfile ca/ca.crt \
-		    -accept "127.0.0.1:$PORT" -quiet >/dev/null 2>&1) &
+		    -accept "127.0.0.1:$PORT" -quiet >/dev/null 2>hub.err) &
 		HUBPID=$!
 		sleep 1
+		# A port already taken would send the AP to a stranger.
+		if grep -q 'bind' hub.err; then
+			fail "fake hub could not listen on $PORT"
+			sed 's/^/  | /' hub.err >&2
+		fi
+	}
+	stop_hub() {
+		# The children first: once the subshell is gone they are
+		# orphans pkill -P cannot find, and s_server would keep the
+		# port (and answer the AP) until its 60 s stdin ran out.
+		pkill -P "$HUBPID" 2>/dev/null
+		kill "$HUBPID" 2>/dev/null
+		wait "$HUBPID" 2>/dev/null
 	}
 	start_hub
 	"$AP" -c good.conf >ap.out 2>ap.err &
@@ -86,9 +102,7 @@ if command -v openssl >/dev/null 2>&1; then
 	expect_no_grep ap.out "^connected to hub" "no 'connected' without the hub's HELLO_ACK"
 	expect_grep ap.out "^hub connection lost: no data from the hub for 3s; retrying in [12]s$" \
 	    "silent hub noticed within dead_after"
-	kill "$HUBPID" 2>/dev/null
-	pkill -P "$HUBPID" 2>/dev/null
-	wait "$HUBPID" 2>/dev/null
+	stop_hub
 	sleep 9
 	n=$(grep -c '^hub connection lost' ap.out)
 	if [ "$n" -ge 3 ]; then ok; else fail "expected >= 3 retries, got $n"; fi
@@ -104,8 +118,7 @@ if command -v openssl >/dev/null 2>&1; then
 	wait "$APPID"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then ok; else fail "SIGTERM: exit $rc"; fi
-	kill "$HUBPID" 2>/dev/null
-	pkill -P "$HUBPID" 2>/dev/null
+	stop_hub
 	expect_exit 0 "AP audit log verifies" -- "$RSGATE" audit verify --db audit.db
 fi
 finish
