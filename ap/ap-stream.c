@@ -293,8 +293,9 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	/* Durable, and with it the stream's session.open: then connect. */
 	if (stream_audit(st, AUDIT_EV_AUTH_SUCCESS, AUDIT_OUTCOME_SUCCESS,
-	    "engineer certificate verified inside the tunnel",
-	    peer.fingerprint) != 0) {
+	    tls_ssl_resumed(ssl) ? "engineer certificate verified inside the "
+	    "tunnel (TLS session resumed)" : "engineer certificate verified "
+	    "inside the tunnel", peer.fingerprint) != 0) {
 		stream_end(st, 0, "audit log unavailable");
 		return;
 	}

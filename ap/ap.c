@@ -204,6 +204,8 @@ ap_tls_setup(struct ap *ap, char *err, size_t errlen)
 	pki_cert_free(cert);
 	tc.side = TLS_SERVER;
 	tc.peer_roles = PKI_ROLE_ENGINEER;
+	tc.resume_secs = (unsigned)config_get_int(ap->cfg,
+	    "stream_resumption");
 	return tls_ctx_new(&tc, &ap->stream_tls, err, errlen);
 }
 

@@ -207,7 +207,7 @@ cs_dialed(int fd, const char *err, void *arg)
 		    s->idhex);
 		return;
 	}
-	if ((ssl = tls_ssl_new(c->tls)) == NULL ||
+	if ((ssl = tls_ssl_new_resume(c->tls, s->ap_fpr)) == NULL ||
 	    (s->tls = bufferevent_openssl_socket_new(c->base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
@@ -453,6 +453,11 @@ cmd_connect_exec(const struct cmd_entry *self, int argc, char **argv)
 	tc.key = key;
 	tc.ca = ca;
 	tc.peer_roles = PKI_ROLE_AP;
+	/*
+	 * Resume the newest session with the same access point: the AP's
+	 * stream_resumption decides how long a ticket lives, this only caps.
+	 */
+	tc.resume_secs = 86400;
 	signal(SIGPIPE, SIG_IGN);
 	if (tls_ctx_new(&tc, &c.tls, err, sizeof(err)) != 0 ||
 	    api_new(hub, cert, key, ca, &c.api, err, sizeof(err)) != 0) {

@@ -43,12 +43,20 @@ struct tls_ctx_conf {
 	const char *ca;		/* trust anchors for the peer's certificate */
 	const char *crl;	/* revocation list of the CA, or NULL */
 	unsigned peer_roles;	/* PKI_ROLE_* mask: the peer needs one of them */
+	/*
+	 * Session resumption, seconds (0: off, every handshake a full one).
+	 * A server issues one TLS 1.3 ticket per handshake, valid this long,
+	 * and honours it only while its trust (CA, CRL) is the one the ticket
+	 * was issued under and the peer's certificate is still valid; a
+	 * client keeps its newest session for tls_ssl_new_resume().
+	 */
+	unsigned resume_secs;
 };
 
 /*
  * A new context: TLS 1.3 only, peer certificate required and verified,
- * no session resumption (every connection proves its certificate afresh),
- * buffers released while idle. err gets a one-line reason on failure.
+ * session resumption only as conf->resume_secs allows, buffers released
+ * while idle. err gets a one-line reason on failure.
  */
 int tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out,
     char *err, size_t errlen) RSG_WUR;
@@ -72,6 +80,15 @@ int tls_ctx_refresh_crl(struct tls_ctx *ctx, int *reloaded, char *err,
 
 /* A new SSL for ctx, with hostname-independent verification set up. */
 struct ssl_st *tls_ssl_new(const struct tls_ctx *ctx);
+/*
+ * A client SSL that offers the context's newest session if it came from the
+ * server whose certificate has SHA-256 fpr and is younger than resume_secs;
+ * otherwise (or if the server declines) the handshake is a full one.
+ */
+struct ssl_st *tls_ssl_new_resume(const struct tls_ctx *ctx,
+    const uint8_t fpr[32]);
+/* Whether the completed handshake on ssl resumed a session. */
+int tls_ssl_resumed(struct ssl_st *ssl);
 
 /* Who the peer of a completed handshake is. */
 struct tls_peer {

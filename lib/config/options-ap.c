@@ -70,6 +70,15 @@ static const struct config_option ap_options[] = {
 	    "`relay_unpaired_timeout`, default 5s). Idle timeouts restart "
 	    "with every byte; this one does not, so a peer trickling bytes "
 	    "cannot hold a stream open." },
+	{ "stream_resumption", CONFIG_DURATION, 0, 86400, "10m", NULL, 0,
+	    "How long an engineer's client may resume its TLS session with "
+	    "this access point instead of a full handshake (a TLS 1.3 "
+	    "ticket under keys that live in this process only; 0s: never). "
+	    "A ticket is honoured only while the CA and revocation list are "
+	    "the ones it was issued under and the engineer's certificate is "
+	    "valid; every stream is still announced by the hub, checked "
+	    "against the ticket or policy, and bound to the certificate's "
+	    "fingerprint." },
 	{ "max_streams", CONFIG_INT, 1, 100000, "1024", NULL, 0,
 	    "Most streams open at once; more are refused with BUSY." },
 	{ "admin_socket", CONFIG_PATH, 0, 0, NULL, NULL, 0,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "rsgate/pki.h"
 #include "rsgate/tls.h"
@@ -26,6 +27,15 @@ struct tls_ctx {
 	unsigned peer_roles;
 	char *ca, *crl;
 	int64_t crl_sig;	/* file_sig() of the CRL last loaded */
+	unsigned resume_secs;	/* 0: every handshake is a full one */
+	/*
+	 * Server: bumped by every trust reload; a ticket carries the value it
+	 * was issued under and is honoured only while it is unchanged.
+	 */
+	uint64_t trust_gen;
+	/* Client: the newest session and the fingerprint of its server. */
+	SSL_SESSION *sess;
+	uint8_t sess_fpr[32];
 };
 
 /* Changes whenever the file is rewritten (atomically or in place). */
@@ -90,6 +100,82 @@ tls_seterr(char *err, size_t errlen, const char *what)
 	} else
 		snprintf(err, errlen, "%s", what);
 	ERR_clear_error();
+}
+
+/*
+ * Resumption (TLS 1.3 tickets, PSK with (EC)DHE) skips the certificates, so
+ * what a full handshake would have re-checked is checked here before a
+ * ticket is honoured: the trust (CA and CRL) must be the one the ticket was
+ * issued under, and the peer's certificate must still be inside its
+ * validity. Anything else, or anything unreadable, means a full handshake.
+ */
+static int
+tls_ticket_gen_cb(SSL *ssl, void *arg)
+{
+	const struct tls_ctx *ctx = arg;
+	SSL_SESSION *sess = SSL_get0_session(ssl);
+	uint64_t gen = ctx->trust_gen;
+
+	return sess != NULL &&
+	    SSL_SESSION_set1_ticket_appdata(sess, &gen, sizeof(gen)) == 1;
+}
+
+static SSL_TICKET_RETURN
+tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
+    size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
+{
+	const struct tls_ctx *ctx = arg;
+	const X509 *peer;
+	void *data = NULL;
+	size_t len = 0;
+	uint64_t gen;
+
+	(void)ssl;
+	(void)keyname;
+	(void)keyname_len;
+	if (status == SSL_TICKET_FATAL_ERR_MALLOC ||
+	    status == SSL_TICKET_FATAL_ERR_OTHER)
+		return SSL_TICKET_RETURN_ABORT;
+	if ((status != SSL_TICKET_SUCCESS &&
+	    status != SSL_TICKET_SUCCESS_RENEW) || sess == NULL ||
+	    SSL_SESSION_get0_ticket_appdata(sess, &data, &len) != 1 ||
+	    len != sizeof(gen))
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	memcpy(&gen, data, sizeof(gen));
+	if (gen != ctx->trust_gen ||
+	    (peer = SSL_SESSION_get0_peer(sess)) == NULL ||
+	    X509_cmp_current_time(X509_get0_notBefore(peer)) >= 0 ||
+	    X509_cmp_current_time(X509_get0_notAfter(peer)) <= 0)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	return SSL_TICKET_RETURN_USE;
+}
+
+/* Client: keep the newest session, keyed by its server's certificate. */
+static int
+tls_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_ctx *ctx;
+	SSL_SESSION *copy;
+	char hex[65];
+	uint8_t fpr[32];
+	X509 *peer;
+
+	ctx = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_ctx_idx);
+	if (ctx == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
+	    (peer = SSL_SESSION_get0_peer(sess)) == NULL ||
+	    pki_cert_fingerprint(peer, hex, sizeof(hex)) != 0 ||
+	    hex_decode(hex, fpr, sizeof(fpr)) != 0)
+		return 0;
+	/*
+	 * A copy, for the same reason as in tls_ssl_new_resume(): the
+	 * connection's own session is marked unresumable if it ends badly.
+	 */
+	if ((copy = SSL_SESSION_dup(sess)) == NULL)
+		return 0;
+	SSL_SESSION_free(ctx->sess);
+	ctx->sess = copy;
+	memcpy(ctx->sess_fpr, fpr, sizeof(fpr));
+	return 0;
 }
 
 static char *
@@ -177,14 +263,31 @@ tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out, char *err,
 	    (TLS_PEER_CERT_REQUIRED ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
 	    tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx->ssl, 4);
-	/*
-	 * No resumption: a resumed session would skip the certificate, and a
-	 * revocation must take effect on the next connection.
-	 */
-	SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_TICKET);
-	if (conf->side == TLS_SERVER)
-		SSL_CTX_set_num_tickets(ctx->ssl, 0);
+	ctx->resume_secs = conf->resume_secs;
+	if (ctx->resume_secs == 0) {
+		/* Every connection proves its certificate afresh. */
+		SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_TICKET);
+		if (conf->side == TLS_SERVER)
+			SSL_CTX_set_num_tickets(ctx->ssl, 0);
+	} else if (conf->side == TLS_SERVER) {
+		/* Stateless tickets under this process's random keys. */
+		SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_num_tickets(ctx->ssl, 1);
+		SSL_CTX_set_timeout(ctx->ssl, (long)ctx->resume_secs);
+		/* Required with client certificates; the keys are per context. */
+		if (SSL_CTX_set_session_id_context(ctx->ssl,
+		    (const unsigned char *)"rsgate", 6) != 1 ||
+		    SSL_CTX_set_session_ticket_cb(ctx->ssl, tls_ticket_gen_cb,
+		    tls_ticket_dec_cb, ctx) != 1) {
+			tls_seterr(err, errlen, "cannot set up session tickets");
+			goto fail;
+		}
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx->ssl,
+		    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx->ssl, tls_new_session_cb);
+	}
 	/* Idle tunnels should cost little memory. */
 	SSL_CTX_set_mode(ctx->ssl, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_set_ex_data(ctx->ssl, tls_ctx_idx, ctx) != 1) {
@@ -213,6 +316,7 @@ tls_ctx_free(struct tls_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	SSL_SESSION_free(ctx->sess);
 	SSL_CTX_free(ctx->ssl);
 	pki_trust_free(ctx->trust);
 	free(ctx->ca);
@@ -244,6 +348,11 @@ tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen)
 	pki_trust_free(ctx->trust);
 	ctx->trust = trust;
 	ctx->crl_sig = sig;
+	/* Tickets issued under the old trust are no longer honoured. */
+	ctx->trust_gen++;
+	/* A client forgets its session: the server must prove itself again. */
+	SSL_SESSION_free(ctx->sess);
+	ctx->sess = NULL;
 	return 0;
 }
 
@@ -266,6 +375,42 @@ struct ssl_st *
 tls_ssl_new(const struct tls_ctx *ctx)
 {
 	return SSL_new(ctx->ssl);
+}
+
+struct ssl_st *
+tls_ssl_new_resume(const struct tls_ctx *ctx, const uint8_t fpr[32])
+{
+	SSL_SESSION *copy;
+	SSL *ssl;
+	long age;
+
+	if ((ssl = SSL_new(ctx->ssl)) == NULL)
+		return NULL;
+	if (ctx->side != TLS_CLIENT || ctx->resume_secs == 0 ||
+	    ctx->sess == NULL || fpr == NULL ||
+	    mem_equal_ct(fpr, ctx->sess_fpr, sizeof(ctx->sess_fpr)) != 0)
+		return ssl;
+	age = (long)time(NULL) - (long)SSL_SESSION_get_time(ctx->sess);
+	if (age < 0 || age >= (long)ctx->resume_secs ||
+	    age >= SSL_SESSION_get_timeout(ctx->sess))
+		return ssl;
+	/*
+	 * A copy per connection: OpenSSL marks the session a connection used
+	 * unresumable when that connection ends without close_notify, which
+	 * must not cost the next stream its resumption. A session the server
+	 * refuses only costs a full handshake.
+	 */
+	if ((copy = SSL_SESSION_dup(ctx->sess)) != NULL) {
+		(void)SSL_set_session(ssl, copy);
+		SSL_SESSION_free(copy);
+	}
+	return ssl;
+}
+
+int
+tls_ssl_resumed(struct ssl_st *ssl)
+{
+	return ssl != NULL && SSL_session_reused(ssl) == 1;
 }
 
 int

@@ -166,6 +166,41 @@ expect_grep ap.jsonl "\"session.open\".*\"outcome\":\"success\".*\"user\":\"Hana
 expect_grep ap.jsonl "\"session.close\".*\"session\":\"$SID\"" "AP audits the close"
 expect_no_grep hub.jsonl 'PatientName' "no patient data in the hub's log"
 
+# --- TLS session resumption inside the pair ------------------------------------
+# The second stream of one `rsgate connect` resumes its session with the AP;
+# a reloaded revocation list at the AP voids the ticket (a full handshake,
+# with every certificate check, follows); then resumption works again.
+connect_start res -c sato.conf connect --device ct-01 --service echo
+res_stream() {	# res_stream N: one echoed line, then the stream's id
+	printf 'resume %s\n' "$1" | "$TCP" -t 10 127.0.0.1 "$LPORT" >"res$1.reply" 2>&1
+	expect_grep "res$1.reply" "^resume $1\$" "stream $1 of one connect echoes"
+	wait_line res.out "closed" 50
+	sed -n 's/^stream \([0-9a-f]*\) open.*/\1/p' res.out | sed -n "${1}p"
+}
+# auth_of SID: the AP's auth.success record of that stream.
+auth_of() {
+	"$RSGATE" audit export --db ap-audit.db --format jsonl |
+	    grep '"auth.success"' | grep "\"session\":\"$1\""
+}
+R1=$(res_stream 1)
+R2=$(res_stream 2)
+if auth_of "$R1" | grep -q 'verified inside the tunnel"' &&
+    ! auth_of "$R1" | grep -q 'resumed'; then ok; else
+	fail "first stream: not a full handshake ($(auth_of "$R1"))"; fi
+if auth_of "$R2" | grep -q 'TLS session resumed'; then ok; else
+	fail "second stream did not resume ($(auth_of "$R2"))"; fi
+cp ca/crl.pem crl.new && mv crl.new ca/crl.pem
+wait_line ap.out 'reloaded the revocation list' 50 ||
+    wait_line ap.err 'reloaded the revocation list' 30 ||
+    fail "AP did not reload the rewritten CRL"
+R3=$(res_stream 3)
+R4=$(res_stream 4)
+if [ -n "$R3" ] && auth_of "$R3" | grep -q 'verified inside the tunnel"'; then ok; else
+	fail "after a CRL reload the ticket was honoured ($(auth_of "$R3"))"; fi
+if auth_of "$R4" | grep -q 'TLS session resumed'; then ok; else
+	fail "no resumption after the full handshake ($(auth_of "$R4"))"; fi
+kill "$CPID"
+
 # --- refusals decided at the AP (R20) ------------------------------------------
 cat >ito.conf <<CONF
 hub 127.0.0.1:$API

@@ -73,6 +73,7 @@ setup(void **state)
 	issue(a, f->tmp, PKI_ROLE_AP, "ap1.example", "ap", now, 10);
 	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Alice", "alice", now, 10);
 	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Mallory", "mallory", now, 10);
+	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Bob", "bob", now, 10);
 	issue(a, f->tmp, PKI_ROLE_ENGINEER, "Old", "old", now - 20 * 86400, 2);
 	issue(b, f->tmp, PKI_ROLE_ENGINEER, "Eve", "eve", now, 10);
 	snprintf(path, sizeof(path), "%s/mallory.crt", f->tmp);
@@ -96,7 +97,8 @@ teardown(void **state)
 }
 
 static struct tls_ctx *
-ctx_for(struct fx *f, enum tls_side side, const char *who, unsigned peer_roles)
+ctx_resume(struct fx *f, enum tls_side side, const char *who,
+    unsigned peer_roles, unsigned resume_secs)
 {
 	struct tls_ctx_conf conf;
 	struct tls_ctx *ctx = NULL;
@@ -111,9 +113,16 @@ ctx_for(struct fx *f, enum tls_side side, const char *who, unsigned peer_roles)
 	conf.ca = f->ca_a;
 	conf.crl = f->crl_a;
 	conf.peer_roles = peer_roles;
+	conf.resume_secs = resume_secs;
 	if (tls_ctx_new(&conf, &ctx, err, sizeof(err)) != 0)
 		fail_msg("tls_ctx_new(%s): %s", who, err);
 	return ctx;
+}
+
+static struct tls_ctx *
+ctx_for(struct fx *f, enum tls_side side, const char *who, unsigned peer_roles)
+{
+	return ctx_resume(f, side, who, peer_roles, 0);
 }
 
 /*
@@ -160,18 +169,25 @@ struct pair {
 	int fd[2];
 };
 
+/* Client c and server s over a fresh non-blocking socketpair. */
 static void
-pair_new(struct pair *p, struct tls_ctx *cc, struct tls_ctx *sc)
+pair_join(struct pair *p, SSL *c, SSL *s)
 {
+	assert_non_null(p->c = c);
+	assert_non_null(p->s = s);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
 	fcntl(p->fd[0], F_SETFL, O_NONBLOCK);
 	fcntl(p->fd[1], F_SETFL, O_NONBLOCK);
-	assert_non_null(p->c = tls_ssl_new(cc));
-	assert_non_null(p->s = tls_ssl_new(sc));
 	SSL_set_fd(p->c, p->fd[0]);
 	SSL_set_fd(p->s, p->fd[1]);
 	SSL_set_connect_state(p->c);
 	SSL_set_accept_state(p->s);
+}
+
+static void
+pair_new(struct pair *p, struct tls_ctx *cc, struct tls_ctx *sc)
+{
+	pair_join(p, tls_ssl_new(cc), tls_ssl_new(sc));
 }
 
 static void
@@ -203,15 +219,7 @@ raw_pair_new(struct fx *f, struct pair *p, SSL_CTX **rawp, const char *who,
 	    SSL_FILETYPE_PEM), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey_file(raw, key,
 	    SSL_FILETYPE_PEM), 1);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
-	fcntl(p->fd[0], F_SETFL, O_NONBLOCK);
-	fcntl(p->fd[1], F_SETFL, O_NONBLOCK);
-	p->c = SSL_new(raw);
-	p->s = tls_ssl_new(sc);
-	SSL_set_fd(p->c, p->fd[0]);
-	SSL_set_fd(p->s, p->fd[1]);
-	SSL_set_connect_state(p->c);
-	SSL_set_accept_state(p->s);
+	pair_join(p, SSL_new(raw), tls_ssl_new(sc));
 	*rawp = raw;
 }
 
@@ -426,13 +434,140 @@ test_crl_refresh(void **state)
 	tls_ctx_free(sc);
 }
 
+/* The SHA-256 of a test certificate, for tls_ssl_new_resume(). */
+static void
+fpr_of(struct fx *f, const char *who, uint8_t fpr[32])
+{
+	char hex[65], path[4096];
+	X509 *cert = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.crt", f->tmp, who);
+	assert_int_equal(pki_cert_load(path, &cert), 0);
+	assert_int_equal(pki_cert_fingerprint(cert, hex, sizeof(hex)), 0);
+	assert_int_equal(hex_decode(hex, fpr, 32), 0);
+	X509_free(cert);
+}
+
+/*
+ * One handshake of client context cc (offering its session for the server
+ * whose certificate has fpr) with sc; the client then reads once, which
+ * takes in the server's ticket. Returns 1 if accepted; *resumed says how.
+ */
+static int
+resume_round(struct tls_ctx *cc, struct tls_ctx *sc, const uint8_t fpr[32],
+    int *resumed, struct tls_peer *seen)
+{
+	struct pair p;
+	char b;
+	int ok;
+
+	pair_join(&p, tls_ssl_new_resume(cc, fpr), tls_ssl_new(sc));
+	ok = handshake(p.c, p.s);
+	if (ok) {
+		(void)SSL_read(p.c, &b, 1);	/* the NewSessionTicket */
+		*resumed = tls_ssl_resumed(p.s);
+		assert_int_equal(tls_ssl_resumed(p.c), *resumed);
+		assert_int_equal(tls_peer_get(p.s, PKI_ROLE_ENGINEER, seen), 0);
+	}
+	ERR_clear_error();
+	pair_free(&p);
+	return ok;
+}
+
+/*
+ * Resumption (the AP's stream_resumption): a second handshake with the same
+ * access point resumes, and still names the engineer; a client asking for
+ * another server's session, a server without resumption, and a server whose
+ * trust was reloaded since the ticket each make a full handshake.
+ */
+static void
+test_resumption(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_resume(f, TLS_SERVER, "ap", PKI_ROLE_ENGINEER,
+	    60);
+	struct tls_ctx *cc = ctx_resume(f, TLS_CLIENT, "alice", PKI_ROLE_AP,
+	    60);
+	struct tls_ctx *off;
+	struct tls_peer peer;
+	uint8_t ap[32], hub[32];
+	char err[512];
+	int resumed = -1;
+
+	fpr_of(f, "ap", ap);
+	fpr_of(f, "hub", hub);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 0);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 1);
+	assert_string_equal(peer.cn, "Alice");
+	/* The session is kept for the AP's certificate, not another's. */
+	assert_true(resume_round(cc, sc, hub, &resumed, &peer));
+	assert_int_equal(resumed, 0);
+	/* A reloaded trust (a new CRL) voids every earlier ticket. */
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 1);
+	assert_int_equal(tls_ctx_reload_crl(sc, err, sizeof(err)), 0);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 0);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 1);
+	/* A server with resumption off issues nothing to resume. */
+	off = ctx_for(f, TLS_SERVER, "ap", PKI_ROLE_ENGINEER);
+	assert_true(resume_round(cc, off, ap, &resumed, &peer));
+	assert_int_equal(resumed, 0);
+	tls_ctx_free(off);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
+/*
+ * R5 with resumption: an engineer revoked after the ticket was issued is
+ * refused on the next stream once the CRL is refreshed; the ticket does not
+ * carry them past the revocation.
+ */
+static void
+test_resumption_revoked(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_resume(f, TLS_SERVER, "ap", PKI_ROLE_ENGINEER,
+	    60);
+	struct tls_ctx *cc = ctx_resume(f, TLS_CLIENT, "bob", PKI_ROLE_AP,
+	    60);
+	struct tls_peer peer;
+	struct pki_ca *a = NULL;
+	X509 *cert = NULL;
+	uint8_t ap[32];
+	char err[512];
+	int resumed = -1, reloaded = 0;
+
+	fpr_of(f, "ap", ap);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 1);
+	assert_string_equal(peer.cn, "Bob");
+	assert_int_equal(pki_ca_open(tmppath(f->tmp, "ca-a"), &a, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pki_cert_load(tmppath(f->tmp, "bob.crt"), &cert), 0);
+	assert_int_equal(pki_ca_revoke_cert(a, cert, time_now_ms() / 1000,
+	    err, sizeof(err)), 0);
+	X509_free(cert);
+	pki_ca_free(a);
+	assert_int_equal(tls_ctx_refresh_crl(sc, &reloaded, err, sizeof(err)),
+	    0);
+	assert_int_equal(reloaded, 1);
+	assert_false(resume_round(cc, sc, ap, &resumed, &peer));
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
 /* A world-readable key is refused when the context is made. */
 static void
 test_key_permissions(void **state)
 {
 	struct fx *f = *state;
 	struct tls_ctx_conf conf = { TLS_SERVER, NULL, NULL, NULL, NULL,
-		PKI_ROLE_ENGINEER };
+		PKI_ROLE_ENGINEER, 0 };
 	struct tls_ctx *ctx = NULL;
 	char cert[4096], key[4096], err[512];
 
@@ -463,6 +598,8 @@ main(void)
 		cmocka_unit_test(test_tls12_refused),
 		cmocka_unit_test(test_plaintext_refused),
 		cmocka_unit_test(test_key_permissions),
+		cmocka_unit_test(test_resumption),
+		cmocka_unit_test(test_resumption_revoked),
 		cmocka_unit_test(test_crl_refresh),
 	};
 
