@@ -175,7 +175,12 @@ report_md(const json_t *p, struct rsg_buf *out)
 			    esc(str(s, "close_reason"), d, sizeof(d)))) != 0)
 				return r;
 		}
-		if ((r = buf_putf(out, "\n")) != 0)
+		if ((r = buf_putf(out, "\nBytes are what the hub relayed: "
+		    "the TLS records between the engineer's client and the "
+		    "access point, handshake included. The hub never sees "
+		    "the plaintext; the access point's audit log "
+		    "(`session.close`) counts the bytes to and from the "
+		    "device.\n\n")) != 0)
 			return r;
 	}
 	if ((r = buf_putf(out, "## Files collected\n\n")) != 0 ||
