@@ -94,11 +94,9 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
 	int r;
 
 	/* A state we cannot read is refused, never taken for a new ticket. */
-	if (t->state != NULL && t->state[0] != '\0' &&
-	    ticket_state_parse(t->state, &from) != 0) {
-		r = RSG_ERR_STATE;
+	if ((r = ticket_state_stored(t->state, &from)) != 0)
 		w = "the stored state is unknown";
-	} else
+	else
 		r = ticket_transition(from, ev, g, &to, &w);
 	if (r != 0) {
 		snprintf(refuse, sizeof(refuse), "%s %s by %s refused: %s",
@@ -272,7 +270,6 @@ ticket_grant(struct ap *ap, struct store_ticket *t, unsigned caps,
 	}
 	t->grant_doc = docs;
 	t->caps_granted = caps;
-	t->duration_s = (gr.not_after_ms - gr.not_before_ms) / 1000;
 	t->not_before_ms = gr.not_before_ms;
 	t->not_after_ms = gr.not_after_ms;
 	t->emergency = emergency;
@@ -285,7 +282,6 @@ ticket_grant(struct ap *ap, struct store_ticket *t, unsigned caps,
 		t->approver = save.approver;
 		t->grant_doc = save.grant_doc;
 		t->caps_granted = save.caps_granted;
-		t->duration_s = save.duration_s;
 		t->not_before_ms = save.not_before_ms;
 		t->not_after_ms = save.not_after_ms;
 		t->emergency = save.emergency;
@@ -1002,7 +998,7 @@ admin_act(struct ap *ap, struct evhttp_request *req, const char *path,
 	char id[STORE_TICKET_ID_MAX + 1], by[96], detail[600];
 	json_t *b = NULL;
 	unsigned caps;
-	int64_t dur;
+	int64_t dur, maxdur;
 	int r, confirm;
 
 	(void)query;
@@ -1044,15 +1040,17 @@ admin_act(struct ap *ap, struct evhttp_request *req, const char *path,
 			    "bad duration");
 			goto out;
 		}
+		/* The request's length, or the emergency grant's window. */
+		maxdur = confirm ? (t.not_after_ms - t.not_before_ms) / 1000 :
+		    t.duration_s;
 		if (dur == 0)
-			dur = t.duration_s;
+			dur = maxdur;
 		purpose = *jstr(b, "purpose") != '\0' ? jstr(b, "purpose") :
 		    t.purpose;
 		guard_init(&g, TACT_HOSPITAL);
 		/* Never wider than asked (or than the emergency grant). */
 		g.narrows = (caps & ~(confirm ? t.caps_granted :
-		    t.caps_requested)) == 0 && caps != 0 &&
-		    dur <= t.duration_s;
+		    t.caps_requested)) == 0 && caps != 0 && dur <= maxdur;
 		/* PHI needs a purpose the approval names (R29). */
 		g.phi_purpose_ok = (caps & CAP_PHI_MASK) == 0 ||
 		    *jstr(b, "purpose") != '\0';

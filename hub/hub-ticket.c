@@ -66,12 +66,16 @@ str_set(char **dst, const char *src)
 	return 0;
 }
 
+/*
+ * For the checks that only ask "is it X": a damaged state reads as none,
+ * which allows no stream and passes no check; ticket_step() refuses it.
+ */
 static enum ticket_state
 state_of(const struct store_ticket *t)
 {
 	enum ticket_state s;
 
-	if (t->state == NULL || ticket_state_parse(t->state, &s) != 0)
+	if (ticket_state_stored(t->state, &s) != 0)
 		return TICKET_NONE;
 	return s;
 }
@@ -114,12 +118,17 @@ ticket_step(struct hub *h, struct store_ticket *t, enum ticket_event ev,
     const struct ticket_guard *g, const char *who, const char *detail,
     const char **why)
 {
-	enum ticket_state from = state_of(t), to;
+	enum ticket_state from, to;
 	const char *w = NULL;
 	char obj[96], line[400];
 	int r;
 
-	if ((r = ticket_transition(from, ev, g, &to, &w)) != 0) {
+	/* A state we cannot read is refused, never taken for a new ticket. */
+	if ((r = ticket_state_stored(t->state, &from)) != 0)
+		w = "the stored state is unknown";
+	else
+		r = ticket_transition(from, ev, g, &to, &w);
+	if (r != 0) {
 		snprintf(line, sizeof(line), "%s %s by %s refused: %s",
 		    ticket_event_name(ev), t->id, who, w != NULL ? w : "");
 		log_info("ticket %s", line);
@@ -351,8 +360,6 @@ decision_approve(struct hub *h, struct ctl_conn *c, struct store_ticket *t,
 	t->not_before_ms = gr.not_before_ms;
 	t->not_after_ms = gr.not_after_ms;
 	t->emergency = gr.emergency;
-	if (s == TICKET_REQUESTED)
-		t->duration_s = len_s;
 	if (time_format_rfc3339(gr.not_after_ms, until, sizeof(until)) == NULL)
 		snprintf(until, sizeof(until), "%lld",
 		    (long long)gr.not_after_ms);

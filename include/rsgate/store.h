@@ -183,7 +183,7 @@ struct store_ticket {
 	char *ap, *device;
 	char *engineer;		/* requesting engineer's CN ("" before) */
 	uint32_t caps_requested, caps_granted;	/* enum capability masks */
-	int64_t duration_s;	/* requested, then granted */
+	int64_t duration_s;	/* requested (the grant is the window) */
 	char *reason, *purpose, *approver;
 	int emergency;		/* granted by the emergency rule (R13) */
 	int64_t not_before_ms, not_after_ms;	/* the granted window */

@@ -75,6 +75,13 @@ struct ticket_guard {
 
 const char *ticket_state_name(enum ticket_state s);	/* "approved"; NULL */
 int ticket_state_parse(const char *name, enum ticket_state *out) RSG_WUR;
+/*
+ * The state of a stored ticket row: NULL or "" (a row being created) is
+ * TICKET_NONE; any other name that is not a state is RSG_ERR_STATE, so a
+ * damaged row is refused every transition instead of being taken for a new
+ * ticket (fail closed).
+ */
+int ticket_state_stored(const char *name, enum ticket_state *out) RSG_WUR;
 const char *ticket_event_name(enum ticket_event ev);	/* "approve"; NULL */
 int ticket_event_parse(const char *name, enum ticket_event *out) RSG_WUR;
 const char *ticket_actor_name(enum ticket_actor a);	/* "hospital"; NULL */

@@ -128,6 +128,16 @@ ticket_state_parse(const char *name, enum ticket_state *out)
 	return RSG_ERR_NOT_FOUND;
 }
 
+int
+ticket_state_stored(const char *name, enum ticket_state *out)
+{
+	if (name == NULL || name[0] == '\0') {
+		*out = TICKET_NONE;
+		return 0;
+	}
+	return ticket_state_parse(name, out) == 0 ? 0 : RSG_ERR_STATE;
+}
+
 const char *
 ticket_event_name(enum ticket_event ev)
 {

@@ -226,6 +226,10 @@ expect_exit 0 "approve T-100 for 5m" -- $APC approve T-100 -c ap.conf --duration
 expect_grep "$T/out" 'T-100 approved' "approve says so"
 wait_state T-100 approved && ok || fail "hub did not record the approval"
 expect_grep state.json '"approver": "root|"approver": "[a-z]' "approver recorded at the hub"
+# What was asked stays on record beside what was granted (R27).
+expect_grep state.json '"duration_s": 600' "the hub keeps the requested length"
+$SATO ticket show T-100 >show.txt 2>/dev/null
+expect_grep show.txt '^requested: +remote-shell for 600s' "ticket show: the request as made"
 $SATO ticket show T-100 --grant >grant.txt 2>/dev/null
 expect_grep grant.txt '"kind": ?"rsgate.grant.v1"' "hub keeps the AP-signed grant"
 # A grant stands as issued: approving again would re-sign it with all

@@ -237,6 +237,15 @@ test_names(void **state)
 	assert_int_equal(ticket_state_parse("none", &s), RSG_ERR_NOT_FOUND);
 	assert_int_equal(ticket_state_parse("Approved", &s),
 	    RSG_ERR_NOT_FOUND);
+	/* A stored row: empty is new, a damaged name is refused. */
+	assert_int_equal(ticket_state_stored(NULL, &s), 0);
+	assert_int_equal(s, TICKET_NONE);
+	assert_int_equal(ticket_state_stored("", &s), 0);
+	assert_int_equal(s, TICKET_NONE);
+	assert_int_equal(ticket_state_stored("closed", &s), 0);
+	assert_int_equal(s, TICKET_CLOSED);
+	assert_int_equal(ticket_state_stored("closed!", &s), RSG_ERR_STATE);
+	assert_int_equal(ticket_state_stored("none", &s), RSG_ERR_STATE);
 	assert_int_equal(ticket_event_parse("purge", &e), 0);
 	assert_int_equal(e, TEV_PURGE);
 	assert_string_equal(ticket_actor_name(TACT_HOSPITAL), "hospital");
