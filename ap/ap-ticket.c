@@ -397,7 +397,7 @@ ticket_request(struct ap *ap, const json_t *b)
 	unsigned mask = 0, bit;
 	uint64_t maxs = 0;
 	size_t i;
-	int emergency, r, exists;
+	int emergency, r, exists, phi;
 
 	memset(&t, 0, sizeof(t));
 	caps = json_object_get(b, "capabilities");
@@ -457,7 +457,15 @@ ticket_request(struct ap *ap, const json_t *b)
 	guard_init(&g, TACT_POLICY);
 	g.narrows = 1;
 	g.phi_purpose_ok = (mask & CAP_PHI_MASK) == 0 || t.purpose[0] != '\0';
-	if (emergency && ap->emergency_access) {
+	/* Patient data is never granted by a rule, only by a person (R29). */
+	g.grants_phi = phi = (mask & CAP_PHI_MASK) != 0;
+	if (phi) {
+		printf("ticket %s: \"%s\" requests %s (%s) for %llds%s: "
+		    "patient data, waiting for an administrator's approval "
+		    "(R29)\n", t.id, t.engineer, t.device, capstr,
+		    (long long)t.duration_s, emergency ? " [EMERGENCY]" : "");
+		fflush(stdout);
+	} else if (emergency && ap->emergency_access) {
 		snprintf(line, sizeof(line), "EMERGENCY access granted at once "
 		    "to \"%s\" on %s (%s) for ticket %s; confirm with `rsgate "
 		    "ap approve %s` or end it with `rsgate ap terminate %s`",
@@ -1054,6 +1062,7 @@ admin_act(struct ap *ap, struct evhttp_request *req, const char *path,
 		/* PHI needs a purpose the approval names (R29). */
 		g.phi_purpose_ok = (caps & CAP_PHI_MASK) == 0 ||
 		    *jstr(b, "purpose") != '\0';
+		g.grants_phi = (caps & CAP_PHI_MASK) != 0;
 		snprintf(detail, sizeof(detail), "%s by %s%s%s",
 		    confirm ? "emergency access confirmed" : "approved", by,
 		    *purpose != '\0' ? "; purpose: " : "", purpose);

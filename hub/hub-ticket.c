@@ -352,6 +352,7 @@ decision_approve(struct hub *h, struct ctl_conn *c, struct store_ticket *t,
 	    (t->not_after_ms - t->not_before_ms) / 1000);
 	g.phi_purpose_ok = (gr.caps & CAP_PHI_MASK) == 0 ||
 	    gr.purpose[0] != '\0';
+	g.grants_phi = (gr.caps & CAP_PHI_MASK) != 0;
 	if (str_set(&t->approver, gr.approver) != 0 ||
 	    str_set(&t->purpose, gr.purpose) != 0 ||
 	    str_set(&t->grant_doc, doc) != 0)

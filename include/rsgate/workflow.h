@@ -70,6 +70,8 @@ struct ticket_guard {
 	int narrows;		/* approve: capabilities and duration within
 				   the request (never wider) */
 	int phi_purpose_ok;	/* approve: PHI capabilities name a purpose */
+	int grants_phi;		/* approve: the grant includes a PHI
+				   capability (a person must approve, R29) */
 	int evidence_destroyed;	/* purge: keys wiped and files removed */
 };
 

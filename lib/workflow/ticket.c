@@ -239,6 +239,9 @@ guard_check(enum guard guard, const struct ticket_guard *g)
 			return "the approval widens the request";
 		if (!g->phi_purpose_ok)
 			return "access to patient data needs a purpose";
+		if (g->grants_phi && g->actor != TACT_HOSPITAL)
+			return "access to patient data needs a hospital "
+			    "administrator's approval (R29)";
 		return NULL;
 	case G_DENY:
 		if (!g->has_reason)

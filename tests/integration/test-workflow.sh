@@ -387,6 +387,14 @@ expect_exit 0 "ap pending after confirmation" -- $APC pending -c ap.conf
 expect_no_grep "$T/out" 'T-600' "confirmed: no longer pending"
 
 # --- view-phi needs an approval that names the purpose (R29) -------------------------------------------------------
+# Not by a rule: emergency access (on here) grants at once, but not patient data.
+expect_exit 0 "emergency request T-601 with view-phi" -- $SATO request --ticket T-601 \
+    --device ct-01 --capabilities remote-shell,view-phi --duration 10m \
+    --reason "scanner down in ER" --purpose "one study" --emergency
+wait_line ap.out 'T-601.*patient data, waiting for an administrator' 50 && ok ||
+    fail "emergency access granted patient data (R29)"
+$SATO ticket show T-601 --json >state.json 2>/dev/null
+expect_grep state.json '"state": "requested"' "T-601 waits for the hospital"
 expect_exit 0 "request T-700 (view-phi)" -- $SATO request --ticket T-700 --device ct-01 \
     --capabilities view-phi --duration 10m --reason "image artefacts" \
     --purpose "check reconstruction of one study"

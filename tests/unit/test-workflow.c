@@ -131,6 +131,16 @@ test_approve_guards(void **state)
 	    "access to patient data needs a purpose"), RSG_ERR_PERM);
 	assert_int_equal(step(TICKET_REQUESTED, TEV_APPROVE,
 	    guard(TACT_POLICY)), TICKET_APPROVED);
+	/* R29: patient data is granted by a person, never by a rule */
+	g = guard(TACT_POLICY);
+	g.grants_phi = 1;
+	assert_int_equal(refused(TICKET_REQUESTED, TEV_APPROVE, g,
+	    "access to patient data needs a hospital administrator's "
+	    "approval (R29)"), RSG_ERR_PERM);
+	g = guard(TACT_HOSPITAL);
+	g.grants_phi = 1;
+	assert_int_equal(step(TICKET_REQUESTED, TEV_APPROVE, g),
+	    TICKET_APPROVED);
 	/* a decision is final: no approval after a denial */
 	assert_int_equal(refused(TICKET_DENIED, TEV_APPROVE,
 	    guard(TACT_HOSPITAL), "illegal transition"), RSG_ERR_STATE);
