@@ -330,6 +330,8 @@ risk_facts_add_ap(struct risk_facts *f, const struct config *ap)
 	    (r = bind_int(f, t, ap, "session.max_secs", "max_session")) != 0 ||
 	    (r = bind_int(f, t, ap, "session.per_device",
 	    "sessions_per_device")) != 0 ||
+	    (r = bind_int(f, t, ap, "tls.resumption_secs",
+	    "stream_resumption")) != 0 ||
 	    (r = bind_set(f, t, ap, "alert.enabled", "alert_listen")) != 0 ||
 	    (r = bind_set(f, t, ap, "ap.admin_socket", "admin_socket")) != 0)
 		return r;

@@ -714,6 +714,7 @@ test_facts_from_config(void **state)
 	    "900");
 	assert_string_equal(risk_facts_get(f, "session.max_secs"), "28800");
 	assert_string_equal(risk_facts_get(f, "session.per_device"), "1");
+	assert_string_equal(risk_facts_get(f, "tls.resumption_secs"), "600");
 	assert_string_equal(risk_facts_get(f, "alert.enabled"), "false");
 	assert_string_equal(risk_facts_get(f, "evidence.retention_secs"), "0");
 	assert_string_equal(risk_facts_get(f, "evidence.encrypted"), "false");
@@ -729,7 +730,8 @@ test_facts_from_config(void **state)
 	ap = cfg(&ap_config_table, "name a\nsite s\nhub h:1\ncert c\n"
 	    "key k\nca a\naudit_db d\naudit_key k2\napproval none\n"
 	    "emergency_access yes\nidle_timeout 2h\nmax_session 1d\n"
-	    "sessions_per_device 3\nalert_listen 127.0.0.1:9514\n");
+	    "sessions_per_device 3\nalert_listen 127.0.0.1:9514\n"
+	    "stream_resumption 0s\n");
 	assert_int_equal(risk_facts_add_ap(f, ap), 0);
 	assert_string_equal(risk_facts_get(f, "session.approval"), "none");
 	assert_string_equal(risk_facts_get(f, "session.emergency_access"),
@@ -738,6 +740,7 @@ test_facts_from_config(void **state)
 	    "7200");
 	assert_string_equal(risk_facts_get(f, "session.max_secs"), "86400");
 	assert_string_equal(risk_facts_get(f, "session.per_device"), "3");
+	assert_string_equal(risk_facts_get(f, "tls.resumption_secs"), "0");
 	assert_string_equal(risk_facts_get(f, "alert.enabled"), "true");
 	config_free(hub);
 	hub = cfg(&hub_config_table, "name h\ncert c\nkey k\nca a\n"
