@@ -14,7 +14,31 @@ CHECKS=0
 cleanup() {
 	if [ -z "${RSG_TEST_KEEP:-}" ]; then rm -rf "$T"; else echo "kept $T"; fi
 }
-trap cleanup EXIT
+# Background processes a test starts go in PIDS; they are ended on exit.
+PIDS=""
+cleanup_procs() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+}
+trap 'cleanup_procs; cleanup' EXIT
+
+# wait_line FILE ERE [TENTHS]: until a line of FILE matches (default 10 s).
+wait_line() {
+	i=0
+	while [ $i -lt "${3:-100}" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# port_of FILE [WHAT]: the port of the last "[WHAT ]listening on
+# 127.0.0.1:PORT" line of FILE (the daemons print one per listener).
+port_of() {
+	sed -n "s/^${2:+$2 }listening on 127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$1" |
+	    tail -n 1
+}
 
 fail() {
 	echo "FAIL: $*" >&2

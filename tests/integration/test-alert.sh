@@ -24,22 +24,7 @@ DEVSIM=$RSG_BUILD/rsgate-devsim
 SINK=$RSG_BUILD/smtpsink
 PATIENT="YAMADA^TARO"
 cd "$T" || exit 1
-PIDS=""
-cleanup_procs() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-}
-trap 'cleanup_procs; cleanup' EXIT
 
-wait_line() {
-	i=0
-	while [ $i -lt "${3:-100}" ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 # count FILE ERE: matching lines (0 if none or no file)
 count() {
 	grep -Ec -- "$2" "$1" 2>/dev/null || true
@@ -53,10 +38,6 @@ wait_count() {
 		i=$((i + 1))
 	done
 	return 1
-}
-port_of() {
-	sed -n "s/^${2:+$2 }listening on 127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$1" |
-	    tail -n 1
 }
 mails() {
 	cat mail/*.eml 2>/dev/null

@@ -14,22 +14,7 @@
 AP=$RSG_BUILD/rsgate-ap
 FAKEHUB=$RSG_BUILD/fakehub
 cd "$T" || exit 1
-PIDS=""
-cleanup_procs() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-}
-trap 'cleanup_procs; cleanup' EXIT
 
-wait_line() {
-	i=0
-	while [ $i -lt "${3:-100}" ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 "$RSGATE" pki init --dir ca --name "Distrust Test CA" >/dev/null &&
 "$RSGATE" pki issue --dir ca --role hub --name 127.0.0.1 --out hub >/dev/null &&

@@ -15,26 +15,7 @@ DEVSIM=$RSG_BUILD/rsgate-devsim
 TCP=$RSG_BUILD/tcpclient
 HOLD=$RSG_BUILD/holdserver
 cd "$T" || exit 1
-PIDS=""
-cleanup_procs() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-}
-trap 'cleanup_procs; cleanup' EXIT
 
-wait_line() {
-	i=0
-	while [ $i -lt "${3:-100}" ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-port_of() {
-	sed -n "s/^${2:+$2 }listening on 127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$1" |
-	    tail -n 1
-}
 bin() {
 	h=$1
 	while [ -n "$h" ]; do
