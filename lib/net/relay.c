@@ -606,7 +606,15 @@ stream_pair(struct relay_stream *st)
 	for (i = 0; i < RELAY_SIDES; i++) {
 		c = st->waiting[i];
 		st->fd[i] = c->fd;
-		st->src[i] = c->src;
+		/*
+		 * The per-source cap is for strangers: a paired connection
+		 * came with a one-time token and counts only against the
+		 * global cap, or an AP (one address) could carry no more
+		 * than per_source_max / 1 streams.
+		 */
+		src_put(r, c->src);
+		c->src = NULL;
+		st->src[i] = NULL;
 		st->waiting[i] = NULL;
 		c->st = NULL;
 		conn_free(c, 1);

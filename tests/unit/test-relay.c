@@ -495,6 +495,42 @@ test_per_source_cap(void **state)
 	tctx_free(t);
 }
 
+/*
+ * The cap is for strangers: a paired stream (both ends came with their
+ * one-time tokens) frees its slots, or an access point, all its streams from
+ * one address, could carry no more than per_source_max of them.
+ */
+static void
+test_per_source_cap_paired(void **state)
+{
+	struct tctx *t = tctx_new(2000, 2, 5000);
+	char b[8];
+	int e, a, c1, c2;
+
+	(void)state;
+	e = dial(t, "192.0.2.7", 0);
+	a = dial(t, "192.0.2.7", 0);
+	(void)dial(t, "192.0.2.7", RSG_ERR_LIMIT);
+	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
+	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
+	send_all(e, "ping", 4);
+	recv_n(t, a, b, 4);
+	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
+	c1 = dial(t, "192.0.2.7", 0);
+	c2 = dial(t, "192.0.2.7", 0);
+	(void)dial(t, "192.0.2.7", RSG_ERR_LIMIT);
+	assert_int_equal(relay_conn_count(t->r), 4);
+	/* Closing the stream gives back nothing it no longer holds. */
+	close(e);
+	close(a);
+	run_ms(t, 20);
+	assert_int_equal(relay_conn_count(t->r), 2);
+	(void)dial(t, "192.0.2.7", RSG_ERR_LIMIT);
+	close(c1);
+	close(c2);
+	tctx_free(t);
+}
+
 static void
 test_source_key(void **state)
 {
@@ -721,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_timeouts_and_expiry),
 		cmocka_unit_test(test_renew),
 		cmocka_unit_test(test_per_source_cap),
+		cmocka_unit_test(test_per_source_cap_paired),
 		cmocka_unit_test(test_source_key),
 		cmocka_unit_test(test_per_64_cap),
 		cmocka_unit_test(test_global_caps),
