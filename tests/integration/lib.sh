@@ -33,6 +33,82 @@ wait_line() {
 	return 1
 }
 
+# echo_start: an echo device (rsgate-devsim --echo) on an ephemeral port,
+# its port in ECHOPORT.
+echo_start() {
+	"$RSG_BUILD/rsgate-devsim" --listen 127.0.0.1:0 --echo >echo.out \
+	    2>echo.err &
+	PIDS="$PIDS $!"
+	wait_line echo.out '^listening on' ||
+	    { fail "echo device did not start"; cat echo.err >&2; return 1; }
+	ECHOPORT=$(port_of echo.out "")
+}
+
+# hub_conf FILE [NAME]: a hub configuration with the test PKI's hub.crt, all
+# listeners on ephemeral ports and its audit log; append what a test needs.
+hub_conf() {
+	cat >"$1" <<CONF
+name ${2:-hub-test}
+cert hub.crt
+key hub.key
+ca ca/ca.crt
+api_listen 127.0.0.1:0
+control_listen 127.0.0.1:0
+relay_listen 127.0.0.1:0
+audit_db hub-audit.db
+audit_key hub-audit.key
+CONF
+}
+
+# ap_conf FILE NAME: access point NAME (NAME.crt) of the hub started by
+# hub_start, with its audit log; append the inventory and the policy.
+ap_conf() {
+	cat >"$1" <<CONF
+name $2
+site kyoto-central
+hub 127.0.0.1:$CP
+cert $2.crt
+key $2.key
+ca ca/ca.crt
+audit_db ap-audit.db
+audit_key ap-audit.key
+CONF
+}
+
+# hub_start CONF: rsgate-hub -c CONF (output in hub.out, hub.err), once
+# its listeners are up; its pid in HPID, its ports in API, CP and RP.
+hub_start() {
+	"$RSG_BUILD/rsgate-hub" -c "$1" >>hub.out 2>>hub.err &
+	HPID=$!
+	PIDS="$PIDS $HPID"
+	wait_line hub.out '^relay listening on' ||
+	    { fail "hub did not start"; cat hub.err >&2; return 1; }
+	API=$(port_of hub.out api)
+	CP=$(port_of hub.out control)
+	RP=$(port_of hub.out relay)
+}
+
+# ap_start CONF: rsgate-ap -c CONF (output in ap.out, ap.err), once it is
+# connected to its hub; its pid in APID.
+ap_start() {
+	"$RSG_BUILD/rsgate-ap" -c "$1" >>ap.out 2>>ap.err &
+	APID=$!
+	PIDS="$PIDS $APID"
+	wait_line ap.out '^connected to hub' ||
+	    { fail "ap did not connect"; cat ap.err >&2; return 1; }
+}
+
+# engineer_conf WHO: WHO.conf for `rsgate -c`, with $T/WHO.crt and .key
+# and the hub's API port from hub_start.
+engineer_conf() {
+	cat >"$1.conf" <<CONF
+hub 127.0.0.1:$API
+cert $T/$1.crt
+key $T/$1.key
+ca $T/ca/ca.crt
+CONF
+}
+
 # port_of FILE [WHAT]: the port of the last "[WHAT ]listening on
 # 127.0.0.1:PORT" line of FILE (the daemons print one per listener).
 port_of() {

@@ -67,16 +67,8 @@ wait_line hook.out '^listening on' || { fail "webhook sink did not start"; finis
 WP=$(port_of hook.out "")
 
 # --- the hub -------------------------------------------------------------------
-cat >hub.conf <<CONF
-name hub-test
-cert hub.crt
-key hub.key
-ca ca/ca.crt
-api_listen 127.0.0.1:0
-control_listen 127.0.0.1:0
-relay_listen 127.0.0.1:0
-audit_db hub-audit.db
-audit_key hub-audit.key
+hub_conf hub.conf
+cat >>hub.conf <<CONF
 heartbeat 1s
 dead_after 3s
 smtp_url smtp://127.0.0.1:$SP

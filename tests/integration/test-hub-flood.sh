@@ -18,17 +18,9 @@ cd "$T" || exit 1
 "$RSGATE" pki issue --dir ca --role engineer --name "Hanako Sato" --out eng >/dev/null ||
     { fail "test PKI"; finish; }
 
-cat >hub.conf <<CONF
-name hub-flood
-cert hub.crt
-key hub.key
-ca ca/ca.crt
-api_listen 127.0.0.1:0
-control_listen 127.0.0.1:0
-relay_listen 127.0.0.1:0
+hub_conf hub.conf hub-flood
+cat >>hub.conf <<CONF
 engineer "Hanako Sato"
-audit_db hub-audit.db
-audit_key hub-audit.key
 relay_unpaired_timeout 3s
 relay_per_source_max 100000
 refusal_audit_burst 3

@@ -36,17 +36,9 @@ PIDS="$PIDS $!"
 wait_line echo.out '^listening on' || { fail "echo devsim did not start"; finish; }
 ECHOPORT=$(port_of echo.out "")
 
-cat >hub.conf <<CONF
-name hub-stall
-cert hub.crt
-key hub.key
-ca ca/ca.crt
-api_listen 127.0.0.1:0
-control_listen 127.0.0.1:0
-relay_listen 127.0.0.1:0
+hub_conf hub.conf hub-stall
+cat >>hub.conf <<CONF
 engineer "Hanako Sato"
-audit_db hub-audit.db
-audit_key hub-audit.key
 heartbeat 1s
 dead_after 3s
 relay_unpaired_timeout 30s
