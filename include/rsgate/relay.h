@@ -60,7 +60,8 @@ struct relay;
 
 struct relay_conf {
 	uint64_t unpaired_timeout_ms;	/* preamble and partner deadline */
-	unsigned per_source_max;	/* unpaired connections per source key */
+	unsigned per_source_max;	/* connections per source key (AP
+					   side: unpaired only) */
 	size_t unpaired_max;		/* unpaired connections, all sources */
 	size_t conns_max;		/* connections, paired or not */
 	uint64_t idle_ms;		/* a paired stream moving no byte; 0: none */
@@ -120,8 +121,8 @@ typedef void (*relay_event_fn)(const struct relay_event *ev, void *arg);
  * while its partner cannot take more. Half-close (EOF) is passed on with
  * shutdown(SHUT_WR); an error on either side closes both. The process must
  * ignore SIGPIPE.
- * Limits: per_source_max unpaired connections per source key
- * (relay_source_key; a paired one no longer counts),
+ * Limits: per_source_max connections per source key (relay_source_key;
+ * an AP side's connection stops counting once paired),
  * unpaired_max unpaired connections and conns_max connections in all (a
  * paired connection holds three descriptors: its socket and a pipe), and a paired stream on which no byte moved either way for idle_ms
  * is closed (CLOSED, reason "idle ...").

@@ -66,11 +66,13 @@ static const struct config_option hub_options[] = {
 	    "A relay connection that has not sent a valid preamble, or whose "
 	    "partner has not arrived, within this long is dropped." },
 	{ "relay_per_source_max", CONFIG_INT, 1, 100000, "64", NULL, 0,
-	    "Most unpaired relay connections open at once from one source "
-	    "address (an IPv6 source counts for its whole /64); a connection "
-	    "leaves this count when it is paired (it came with a one-time "
-	    "token), so an access point's streams are not limited by it. "
-	    "The relay's global caps, "
+	    "Most relay connections open at once from one source address (an "
+	    "IPv6 source counts for its whole /64). An access point's "
+	    "connection leaves this count once it is paired (it came with a "
+	    "one-time token), so an AP's streams are bounded by its own "
+	    "`max_streams`, not by this; an engineer's address keeps "
+	    "counting its streams (raise it for many engineers behind one "
+	    "NAT address). The relay's global caps, "
 	    "on unpaired connections and on connections in all, are derived "
 	    "at start from the file descriptors available and logged." },
 	{ "relay_idle", CONFIG_DURATION, 60, 2592000, "1h", NULL, 0,

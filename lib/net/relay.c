@@ -607,14 +607,18 @@ stream_pair(struct relay_stream *st)
 		c = st->waiting[i];
 		st->fd[i] = c->fd;
 		/*
-		 * The per-source cap is for strangers: a paired connection
-		 * came with a one-time token and counts only against the
-		 * global cap, or an AP (one address) could carry no more
-		 * than per_source_max / 1 streams.
+		 * An AP's streams all come from its one address: once its
+		 * connection is paired (it came with a one-time token) it
+		 * counts only against the global caps, or an AP could carry
+		 * no more than per_source_max streams. An engineer's address
+		 * keeps counting its paired connections, so one engineer
+		 * cannot fill the global caps.
 		 */
-		src_put(r, c->src);
-		c->src = NULL;
-		st->src[i] = NULL;
+		if (c->side == RELAY_SIDE_AP) {
+			src_put(r, c->src);
+			c->src = NULL;
+		}
+		st->src[i] = c->src;
 		st->waiting[i] = NULL;
 		c->st = NULL;
 		conn_free(c, 1);

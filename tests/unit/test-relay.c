@@ -496,38 +496,45 @@ test_per_source_cap(void **state)
 }
 
 /*
- * The cap is for strangers: a paired stream (both ends came with their
- * one-time tokens) frees its slots, or an access point, all its streams from
- * one address, could carry no more than per_source_max of them.
+ * An AP's streams all come from its one address: once paired, its
+ * connection leaves the per-address count, or an AP could carry no more
+ * than per_source_max streams. An engineer's paired connection keeps
+ * counting, so one engineer cannot fill the global caps.
  */
 static void
 test_per_source_cap_paired(void **state)
 {
 	struct tctx *t = tctx_new(2000, 2, 5000);
 	char b[8];
-	int e, a, c1, c2;
+	int e, a, a2, a3, e2;
 
 	(void)state;
 	e = dial(t, "192.0.2.7", 0);
-	a = dial(t, "192.0.2.7", 0);
-	(void)dial(t, "192.0.2.7", RSG_ERR_LIMIT);
+	a = dial(t, "198.51.100.9", 0);
+	a2 = dial(t, "198.51.100.9", 0);
+	(void)dial(t, "198.51.100.9", RSG_ERR_LIMIT);
 	present(e, RELAY_SIDE_ENGINEER, t->id, t->tok_e);
 	present(a, RELAY_SIDE_AP, t->id, t->tok_a);
 	send_all(e, "ping", 4);
 	recv_n(t, a, b, 4);
 	assert_int_equal(t->n[RELAY_EV_PAIRED], 1);
-	c1 = dial(t, "192.0.2.7", 0);
-	c2 = dial(t, "192.0.2.7", 0);
+	/* The AP's paired slot is free again... */
+	a3 = dial(t, "198.51.100.9", 0);
+	(void)dial(t, "198.51.100.9", RSG_ERR_LIMIT);
+	/* ...the engineer's is not. */
+	e2 = dial(t, "192.0.2.7", 0);
 	(void)dial(t, "192.0.2.7", RSG_ERR_LIMIT);
-	assert_int_equal(relay_conn_count(t->r), 4);
-	/* Closing the stream gives back nothing it no longer holds. */
+	assert_int_equal(relay_conn_count(t->r), 5);
+	/* Closing the stream gives back the engineer's slot only. */
 	close(e);
 	close(a);
 	run_ms(t, 20);
-	assert_int_equal(relay_conn_count(t->r), 2);
-	(void)dial(t, "192.0.2.7", RSG_ERR_LIMIT);
-	close(c1);
-	close(c2);
+	assert_int_equal(relay_conn_count(t->r), 3);
+	close(dial(t, "192.0.2.7", 0));
+	(void)dial(t, "198.51.100.9", RSG_ERR_LIMIT);
+	close(a2);
+	close(a3);
+	close(e2);
 	tctx_free(t);
 }
 
