@@ -291,6 +291,18 @@ eng_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_end(st, 0, reason);
 		return;
 	}
+	/*
+	 * The revocation list was reloaded while this handshake ran, so the
+	 * certificate was checked against the old one: not good enough.
+	 */
+	if (!tls_ssl_trust_current(ssl)) {
+		snprintf(reason, sizeof(reason), "the revocation list changed "
+		    "during the TLS handshake; the engineer may connect again");
+		(void)stream_audit(st, AUDIT_EV_AUTH_FAILURE,
+		    AUDIT_OUTCOME_DENIED, reason, NULL);
+		stream_end(st, 0, reason);
+		return;
+	}
 	/* Durable, and with it the stream's session.open: then connect. */
 	if (stream_audit(st, AUDIT_EV_AUTH_SUCCESS, AUDIT_OUTCOME_SUCCESS,
 	    tls_ssl_resumed(ssl) ? "engineer certificate verified inside the "

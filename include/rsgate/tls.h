@@ -45,10 +45,12 @@ struct tls_ctx_conf {
 	unsigned peer_roles;	/* PKI_ROLE_* mask: the peer needs one of them */
 	/*
 	 * Session resumption, seconds (0: off, every handshake a full one).
-	 * A server issues one TLS 1.3 ticket per handshake, valid this long,
-	 * and honours it only while its trust (CA, CRL) is the one the ticket
-	 * was issued under and the peer's certificate is still valid; a
-	 * client keeps its newest session for tls_ssl_new_resume().
+	 * A server issues one TLS 1.3 ticket per full handshake, valid this
+	 * long from it (a resumption never extends it), and honours it only
+	 * while its trust (CA, CRL) is the one the ticket's handshake checked
+	 * the peer under and has not passed a CRL nextUpdate or CA notAfter,
+	 * and the peer's certificate is still valid; a client keeps its
+	 * newest session for tls_ssl_new_resume().
 	 */
 	unsigned resume_secs;
 };
@@ -89,6 +91,13 @@ struct ssl_st *tls_ssl_new_resume(const struct tls_ctx *ctx,
     const uint8_t fpr[32]);
 /* Whether the completed handshake on ssl resumed a session. */
 int tls_ssl_resumed(struct ssl_st *ssl);
+/*
+ * Whether ssl was made under its context's current trust: 0 once the CA or
+ * CRL was reloaded after tls_ssl_new() (the handshake checked the peer
+ * against the old list). A caller that must honour a revocation at once
+ * ends such a connection after its handshake.
+ */
+int tls_ssl_trust_current(struct ssl_st *ssl);
 
 /* Who the peer of a completed handshake is. */
 struct tls_peer {

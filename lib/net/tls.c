@@ -33,6 +33,11 @@ struct tls_ctx {
 	 * was issued under and is honoured only while it is unchanged.
 	 */
 	uint64_t trust_gen;
+	/*
+	 * Server: when the trust itself stops being good enough for a full
+	 * handshake (the CRL's nextUpdate, a CA's notAfter); 0: never.
+	 */
+	time_t trust_until;
 	/* Client: the newest session and the fingerprint of its server. */
 	SSL_SESSION *sess;
 	uint8_t sess_fpr[32];
@@ -51,12 +56,67 @@ file_sig(const char *path)
 }
 
 static int tls_ctx_idx = -1;
+/* On a server SSL: 1 + the context's trust_gen when the SSL was made. */
+static int tls_ssl_gen_idx = -1;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 
 static void
 tls_init_once(void)
 {
 	tls_ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	tls_ssl_gen_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/*
+ * The trust generation an SSL checks its peer under: the one of the store
+ * it took a reference to when it was made, whatever has been reloaded
+ * since. UINT64_MAX (matching nothing) if it was not recorded.
+ */
+static uint64_t
+ssl_trust_gen(const SSL *ssl)
+{
+	uintptr_t v = (uintptr_t)SSL_get_ex_data(ssl, tls_ssl_gen_idx);
+
+	return v == 0 ? UINT64_MAX : (uint64_t)(v - 1);
+}
+
+/* The earlier of t and the time asn1 names (t 0: none yet). */
+static time_t
+earlier(time_t t, const ASN1_TIME *asn1, time_t now)
+{
+	int days = 0, secs = 0;
+	time_t at;
+
+	if (asn1 == NULL || !ASN1_TIME_diff(&days, &secs, NULL, asn1))
+		return t;
+	at = now + (time_t)days * 86400 + secs;
+	return t == 0 || at < t ? at : t;
+}
+
+/*
+ * When a full handshake under this store would start to fail for reasons
+ * of the store itself: the first CRL nextUpdate or CA notAfter to pass.
+ */
+static time_t
+trust_deadline(X509_STORE *store)
+{
+	STACK_OF(X509_OBJECT) *objs;
+	X509_OBJECT *o;
+	time_t now = time(NULL), t = 0;
+	int i;
+
+	if (store == NULL || (objs = X509_STORE_get0_objects(store)) == NULL)
+		return 0;
+	for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		o = sk_X509_OBJECT_value(objs, i);
+		if (X509_OBJECT_get_type(o) == X509_LU_X509)
+			t = earlier(t, X509_get0_notAfter(
+			    X509_OBJECT_get0_X509(o)), now);
+		else if (X509_OBJECT_get_type(o) == X509_LU_CRL)
+			t = earlier(t, X509_CRL_get0_nextUpdate(
+			    X509_OBJECT_get0_X509_CRL(o)), now);
+	}
+	return t;
 }
 
 /*
@@ -105,19 +165,34 @@ tls_seterr(char *err, size_t errlen, const char *what)
 /*
  * Resumption (TLS 1.3 tickets, PSK with (EC)DHE) skips the certificates, so
  * what a full handshake would have re-checked is checked here before a
- * ticket is honoured: the trust (CA and CRL) must be the one the ticket was
- * issued under, and the peer's certificate must still be inside its
- * validity. Anything else, or anything unreadable, means a full handshake.
+ * ticket is honoured: the trust (CA and CRL) must be the one the ticket's
+ * full handshake checked the peer under, that trust must not have passed
+ * a CRL's nextUpdate or a CA's notAfter, the peer's certificate must still
+ * be inside its validity, and the ticket must be younger than its absolute
+ * deadline (set at the full handshake, never moved by a resumption).
+ * Anything else, or anything unreadable, means a full handshake.
  */
+struct ticket_data {
+	uint64_t gen;		/* trust generation of the full handshake */
+	int64_t deadline;	/* time_t after which it is not honoured */
+};
+
 static int
 tls_ticket_gen_cb(SSL *ssl, void *arg)
 {
 	const struct tls_ctx *ctx = arg;
 	SSL_SESSION *sess = SSL_get0_session(ssl);
-	uint64_t gen = ctx->trust_gen;
+	struct ticket_data td;
 
-	return sess != NULL &&
-	    SSL_SESSION_set1_ticket_appdata(sess, &gen, sizeof(gen)) == 1;
+	if (sess == NULL)
+		return 0;
+	/*
+	 * The generation the SSL took its store under, not the live one: a
+	 * CRL reloaded during this handshake voids the ticket at birth.
+	 */
+	td.gen = ssl_trust_gen(ssl);
+	td.deadline = (int64_t)time(NULL) + (int64_t)ctx->resume_secs;
+	return SSL_SESSION_set1_ticket_appdata(sess, &td, sizeof(td)) == 1;
 }
 
 static SSL_TICKET_RETURN
@@ -125,12 +200,12 @@ tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
     size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
 {
 	const struct tls_ctx *ctx = arg;
+	struct ticket_data td;
 	const X509 *peer;
 	void *data = NULL;
 	size_t len = 0;
-	uint64_t gen;
+	time_t now = time(NULL);
 
-	(void)ssl;
 	(void)keyname;
 	(void)keyname_len;
 	if (status == SSL_TICKET_FATAL_ERR_MALLOC ||
@@ -139,14 +214,21 @@ tls_ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
 	if ((status != SSL_TICKET_SUCCESS &&
 	    status != SSL_TICKET_SUCCESS_RENEW) || sess == NULL ||
 	    SSL_SESSION_get0_ticket_appdata(sess, &data, &len) != 1 ||
-	    len != sizeof(gen))
+	    len != sizeof(td))
 		return SSL_TICKET_RETURN_IGNORE_RENEW;
-	memcpy(&gen, data, sizeof(gen));
-	if (gen != ctx->trust_gen ||
+	memcpy(&td, data, sizeof(td));
+	if (td.gen != ctx->trust_gen || td.gen != ssl_trust_gen(ssl) ||
+	    (int64_t)now >= td.deadline ||
+	    (ctx->trust_until != 0 && now >= ctx->trust_until) ||
 	    (peer = SSL_SESSION_get0_peer(sess)) == NULL ||
 	    X509_cmp_current_time(X509_get0_notBefore(peer)) >= 0 ||
 	    X509_cmp_current_time(X509_get0_notAfter(peer)) <= 0)
 		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	/*
+	 * No ticket from a resumed handshake: RETURN_USE alone does not stop
+	 * one when an earlier identity in the same ClientHello asked for it.
+	 */
+	SSL_set_num_tickets(ssl, 0);
 	return SSL_TICKET_RETURN_USE;
 }
 
@@ -231,6 +313,7 @@ tls_ctx_new(const struct tls_ctx_conf *conf, struct tls_ctx **out, char *err,
 	if ((r = pki_trust_load(conf->ca, conf->crl, &ctx->trust, err,
 	    errlen)) != 0)
 		goto fail;
+	ctx->trust_until = trust_deadline(pki_trust_store(ctx->trust));
 	r = RSG_ERR_CRYPTO;
 	ctx->ssl = SSL_CTX_new(conf->side == TLS_SERVER ? TLS_server_method() :
 	    TLS_client_method());
@@ -348,6 +431,7 @@ tls_ctx_reload_crl(struct tls_ctx *ctx, char *err, size_t errlen)
 	pki_trust_free(ctx->trust);
 	ctx->trust = trust;
 	ctx->crl_sig = sig;
+	ctx->trust_until = trust_deadline(pki_trust_store(trust));
 	/* Tickets issued under the old trust are no longer honoured. */
 	ctx->trust_gen++;
 	/* A client forgets its session: the server must prove itself again. */
@@ -374,7 +458,28 @@ tls_ctx_refresh_crl(struct tls_ctx *ctx, int *reloaded, char *err,
 struct ssl_st *
 tls_ssl_new(const struct tls_ctx *ctx)
 {
-	return SSL_new(ctx->ssl);
+	SSL *ssl;
+
+	if ((ssl = SSL_new(ctx->ssl)) == NULL)
+		return NULL;
+	/* SSL_new took a reference to the store of this generation. */
+	if (SSL_set_ex_data(ssl, tls_ssl_gen_idx,
+	    (void *)(uintptr_t)(ctx->trust_gen + 1)) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+int
+tls_ssl_trust_current(struct ssl_st *ssl)
+{
+	const struct tls_ctx *ctx;
+
+	if (ssl == NULL || (ctx = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
+	    tls_ctx_idx)) == NULL)
+		return 0;
+	return ssl_trust_gen(ssl) == ctx->trust_gen;
 }
 
 struct ssl_st *
@@ -384,7 +489,7 @@ tls_ssl_new_resume(const struct tls_ctx *ctx, const uint8_t fpr[32])
 	SSL *ssl;
 	long age;
 
-	if ((ssl = SSL_new(ctx->ssl)) == NULL)
+	if ((ssl = tls_ssl_new(ctx)) == NULL)
 		return NULL;
 	if (ctx->side != TLS_CLIENT || ctx->resume_secs == 0 ||
 	    ctx->sess == NULL || fpr == NULL ||

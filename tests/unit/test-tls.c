@@ -467,6 +467,9 @@ resume_round(struct tls_ctx *cc, struct tls_ctx *sc, const uint8_t fpr[32],
 		(void)SSL_read(p.c, &b, 1);	/* the NewSessionTicket */
 		*resumed = tls_ssl_resumed(p.s);
 		assert_int_equal(tls_ssl_resumed(p.c), *resumed);
+		/* A resumption never issues a ticket (its life never grows). */
+		if (*resumed)
+			assert_int_equal(SSL_get_num_tickets(p.s), 0);
 		assert_int_equal(tls_peer_get(p.s, PKI_ROLE_ENGINEER, seen), 0);
 	}
 	ERR_clear_error();
@@ -517,6 +520,41 @@ test_resumption(void **state)
 	assert_true(resume_round(cc, off, ap, &resumed, &peer));
 	assert_int_equal(resumed, 0);
 	tls_ctx_free(off);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
+/*
+ * A CRL reloaded while a handshake runs: the handshake checked the peer
+ * against the old list, so the server is told (tls_ssl_trust_current, the
+ * AP then ends the stream) and the ticket it issues is void at birth.
+ */
+static void
+test_resumption_reload_midway(void **state)
+{
+	struct fx *f = *state;
+	struct tls_ctx *sc = ctx_resume(f, TLS_SERVER, "ap", PKI_ROLE_ENGINEER,
+	    60);
+	struct tls_ctx *cc = ctx_resume(f, TLS_CLIENT, "alice", PKI_ROLE_AP,
+	    60);
+	struct tls_peer peer;
+	struct pair p;
+	uint8_t ap[32];
+	char err[512], b;
+	int resumed = -1;
+
+	fpr_of(f, "ap", ap);
+	pair_join(&p, tls_ssl_new_resume(cc, ap), tls_ssl_new(sc));
+	assert_true(tls_ssl_trust_current(p.s));
+	assert_int_equal(tls_ctx_reload_crl(sc, err, sizeof(err)), 0);
+	assert_true(handshake(p.c, p.s));
+	(void)SSL_read(p.c, &b, 1);	/* the NewSessionTicket */
+	assert_false(tls_ssl_trust_current(p.s));
+	pair_free(&p);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 0);
+	assert_true(resume_round(cc, sc, ap, &resumed, &peer));
+	assert_int_equal(resumed, 1);
 	tls_ctx_free(cc);
 	tls_ctx_free(sc);
 }
@@ -599,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_plaintext_refused),
 		cmocka_unit_test(test_key_permissions),
 		cmocka_unit_test(test_resumption),
+		cmocka_unit_test(test_resumption_reload_midway),
 		cmocka_unit_test(test_resumption_revoked),
 		cmocka_unit_test(test_crl_refresh),
 	};
