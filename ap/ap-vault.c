@@ -98,7 +98,9 @@ audit(struct ap *ap, enum audit_event ev, enum audit_outcome o,
 	r.event = ev;
 	r.outcome = o;
 	r.f[AUDIT_F_USER] = user;
-	r.f[AUDIT_F_ROLE] = user != NULL ? "engineer" : "hub";
+	/* A document's user is the hub that signed it. */
+	r.f[AUDIT_F_ROLE] = user != NULL && ev != AUDIT_EV_DOCUMENT_RECEIVE ?
+	    "engineer" : "hub";
 	r.f[AUDIT_F_SESSION] = ticket;
 	r.f[AUDIT_F_APPROVAL] = ticket;
 	r.f[AUDIT_F_DEVICE] = device;
@@ -498,7 +500,7 @@ on_document(struct ap *ap, const struct ctl_msg *m)
 	}
 	log_info("received the %s of ticket %s, signed by %s", kind, ticket,
 	    cn);
-	audit(ap, AUDIT_EV_DOCUMENT_RECEIVE, AUDIT_OUTCOME_SUCCESS, NULL,
+	audit(ap, AUDIT_EV_DOCUMENT_RECEIVE, AUDIT_OUTCOME_SUCCESS, cn,
 	    ticket, jstr(pl, "device"), kind, "verified and stored");
 	if (strcmp(kind, SIGNED_KIND_DELETION) == 0) {
 		printf("deletion certificate received for ticket %s\n", ticket);

@@ -360,6 +360,8 @@ expect_grep "$T/out" '"event":"ticket.purge"' "the purge is audited"
 expect_no_grep "$T/out" 'YAMADA' "no patient data in the hub's audit log"
 expect_exit 0 "ap audit export" -- "$RSGATE" audit export --db ap.db
 [ $HAVE_SQLITE = 0 ] || expect_grep "$T/out" '"event":"document.receive","outcome":"denied"' "the refused document is audited at the AP"
+expect_grep "$T/out" '"event":"document.receive","outcome":"success".*"user":"[^"]+","role":"hub"' \
+    "a received document names the hub that signed it"
 [ "$(grep -c '"event":"ticket.purge".*"approval":"T-2"' "$T/out")" = 1 ] && ok ||
     fail "R38: T-2 purged at the AP exactly once"
 [ $HAVE_SQLITE = 0 ] || expect_grep "$T/out" '"event":"evidence.collect","outcome":"denied"' "the AP's refusal is audited"
