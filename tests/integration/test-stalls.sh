@@ -9,9 +9,6 @@
 #    ends the command at once.
 . "$RSG_SRC/tests/integration/lib.sh"
 
-HUB=$RSG_BUILD/rsgate-hub
-AP=$RSG_BUILD/rsgate-ap
-DEVSIM=$RSG_BUILD/rsgate-devsim
 TCP=$RSG_BUILD/tcpclient
 HOLD=$RSG_BUILD/holdserver
 cd "$T" || exit 1
@@ -31,10 +28,7 @@ bin() {
 "$RSGATE" pki issue --dir ca --role engineer --name "Hanako Sato" --out sato >/dev/null ||
     { fail "test PKI"; finish; }
 
-"$DEVSIM" --listen 127.0.0.1:0 --echo >echo.out 2>echo.err &
-PIDS="$PIDS $!"
-wait_line echo.out '^listening on' || { fail "echo devsim did not start"; finish; }
-ECHOPORT=$(port_of echo.out "")
+echo_start || finish
 
 hub_conf hub.conf hub-stall
 cat >>hub.conf <<CONF
@@ -43,33 +37,18 @@ heartbeat 1s
 dead_after 3s
 relay_unpaired_timeout 30s
 CONF
-"$HUB" -c hub.conf >hub.out 2>hub.err &
-PIDS="$PIDS $!"
-wait_line hub.out '^relay listening on' || { fail "hub did not start"; cat hub.err >&2; finish; }
-API=$(port_of hub.out api)
-CP=$(port_of hub.out control)
-RP=$(port_of hub.out relay)
+hub_start hub.conf || finish
 
-cat >ap.conf <<CONF
-name ap1
-site kyoto-central
-hub 127.0.0.1:$CP
-cert ap1.crt
-key ap1.key
-ca ca/ca.crt
+ap_conf ap.conf ap1
+cat >>ap.conf <<CONF
 device "ct-01 site=radiology"
 service "ct-01 echo 127.0.0.1:$ECHOPORT"
 allow "engineer=Hanako Sato; device=ct-01; service=echo; max=1h"
-audit_db ap-audit.db
-audit_key ap-audit.key
 heartbeat 1s
 dead_after 3s
 handshake_timeout 4s
 CONF
-"$AP" -c ap.conf >ap.out 2>ap.err &
-APID=$!
-PIDS="$PIDS $APID"
-wait_line ap.out '^connected to hub' || { fail "ap did not connect"; cat ap.err >&2; finish; }
+ap_start ap.conf || finish
 
 # --- a trickling engineer meets the AP's handshake deadline -------------------
 curl -sS -o stream.json -w '%{http_code}' --cert sato.crt --key sato.key \

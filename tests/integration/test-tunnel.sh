@@ -21,8 +21,6 @@ DEVSIM=$RSG_BUILD/rsgate-devsim
 TCP=$RSG_BUILD/tcpclient
 cd "$T" || exit 1
 
-# wait_line FILE ERE [TRIES]: wait (0.1 s steps) until FILE has a match.
-
 "$RSGATE" pki init --dir ca --name "Tunnel Test CA" >/dev/null &&
 "$RSGATE" pki issue --dir ca --role hub --name 127.0.0.1 --out hub >/dev/null &&
 "$RSGATE" pki issue --dir ca --role ap --name ap1 --out ap1 >/dev/null &&
@@ -36,25 +34,14 @@ cd "$T" || exit 1
 PIDS="$PIDS $!"
 wait_line devsim.out '^listening on' || { fail "devsim did not start"; finish; }
 DEVPORT=$(port_of devsim.out "")
-"$DEVSIM" --listen 127.0.0.1:0 --echo >echo.out 2>echo.err &
-PIDS="$PIDS $!"
-wait_line echo.out '^listening on' || { fail "echo devsim did not start"; finish; }
-ECHOPORT=$(port_of echo.out "")
+echo_start || finish
 
 # --- the hub -------------------------------------------------------------------
-cat >hub.conf <<CONF
-name hub-test
-cert hub.crt
-key hub.key
-ca ca/ca.crt
+hub_conf hub.conf
+cat >>hub.conf <<CONF
 crl ca/crl.pem
-api_listen 127.0.0.1:0
-control_listen 127.0.0.1:0
-relay_listen 127.0.0.1:0
 engineer "Hanako Sato"
 engineer "Ken Ito"
-audit_db hub-audit.db
-audit_key hub-audit.key
 heartbeat 1s
 dead_after 3s
 CONF
@@ -75,13 +62,8 @@ RP=$(port_of hub.out relay)
 h=$(( ($(date +%H | sed 's/^0//') + 3) % 24 ))
 NOTNOW=$(printf '%02d:00-%02d:00' "$h" $(( (h + 1) % 24 )))
 [ "$h" -eq 23 ] && NOTNOW="23:00-24:00"
-cat >ap.conf <<CONF
-name ap1
-site kyoto-central
-hub 127.0.0.1:$CP
-cert ap1.crt
-key ap1.key
-ca ca/ca.crt
+ap_conf ap.conf ap1
+cat >>ap.conf <<CONF
 crl ca/crl.pem
 device "ct-01 site=radiology model=Acme-CT-9000"
 service "ct-01 remote-shell 127.0.0.1:$DEVPORT"
@@ -90,26 +72,16 @@ service "ct-01 remote-desktop 127.0.0.1:$ECHOPORT"
 group "ct-vendor Hanako Sato"
 allow "engineer=@ct-vendor; device=ct-01; service=remote-shell,echo; max=1h"
 allow "engineer=Ken Ito; device=ct-01; service=echo; hours=$NOTNOW"
-audit_db ap-audit.db
-audit_key ap-audit.key
 heartbeat 1s
 dead_after 3s
 reconnect_max 2s
 CONF
 expect_exit 0 "ap -t" -- "$AP" -c ap.conf -t
-"$AP" -c ap.conf >ap.out 2>ap.err &
-APID=$!
-PIDS="$PIDS $APID"
-wait_line ap.out '^connected to hub' || { fail "ap did not connect"; cat ap.err >&2; finish; }
+ap_start ap.conf || finish
 ok
 
 # --- the engineer's view ---------------------------------------------------------
-cat >sato.conf <<CONF
-hub 127.0.0.1:$API
-cert $T/sato.crt
-key $T/sato.key
-ca $T/ca/ca.crt
-CONF
+engineer_conf sato
 expect_exit 0 "rsgate devices" -- "$RSGATE" -c sato.conf devices
 expect_grep "$T/out" 'ct-01' "devices lists ct-01"
 expect_grep "$T/out" 'remote-shell' "devices lists its services"
@@ -183,12 +155,7 @@ if auth_of "$R4" | grep -q 'TLS session resumed'; then ok; else
 kill "$CPID"
 
 # --- refusals decided at the AP (R20) ------------------------------------------
-cat >ito.conf <<CONF
-hub 127.0.0.1:$API
-cert $T/ito.crt
-key $T/ito.key
-ca $T/ca/ca.crt
-CONF
+engineer_conf ito
 connect_start ito -c ito.conf connect --device ct-01 --service remote-shell
 printf 'HELLO\n' | "$TCP" -t 10 127.0.0.1 "$LPORT" >ito.reply 2>&1
 wait_line ito.err 'refused' 50

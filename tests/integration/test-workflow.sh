@@ -18,9 +18,6 @@
 #  - both audit logs verify at the end (R36).
 . "$RSG_SRC/tests/integration/lib.sh"
 
-HUB=$RSG_BUILD/rsgate-hub
-AP=$RSG_BUILD/rsgate-ap
-DEVSIM=$RSG_BUILD/rsgate-devsim
 TCP=$RSG_BUILD/tcpclient
 cd "$T" || exit 1
 
@@ -33,40 +30,20 @@ cd "$T" || exit 1
 "$RSGATE" pki issue --dir ca --role admin --name "Admin Yamada" --out admin >/dev/null ||
     { fail "test PKI"; finish; }
 
-"$DEVSIM" --listen 127.0.0.1:0 --echo >echo.out 2>echo.err &
-PIDS="$PIDS $!"
-wait_line echo.out '^listening on' || { fail "echo devsim did not start"; finish; }
-ECHOPORT=$(port_of echo.out "")
+echo_start || finish
 
-cat >hub.conf <<CONF
-name hub-test
-cert hub.crt
-key hub.key
-ca ca/ca.crt
+hub_conf hub.conf
+cat >>hub.conf <<CONF
 crl ca/crl.pem
-api_listen 127.0.0.1:0
-control_listen 127.0.0.1:0
-relay_listen 127.0.0.1:0
 engineer "Hanako Sato"
 engineer "Ken Ito"
-audit_db hub-audit.db
-audit_key hub-audit.key
 heartbeat 1s
 dead_after 5s
 CONF
-"$HUB" -c hub.conf >hub.out 2>hub.err &
-PIDS="$PIDS $!"
-wait_line hub.out '^relay listening on' || { fail "hub did not start"; cat hub.err >&2; finish; }
-API=$(port_of hub.out api)
-CP=$(port_of hub.out control)
+hub_start hub.conf || finish
 
-cat >ap.conf <<CONF
-name ap1
-site kyoto-central
-hub 127.0.0.1:$CP
-cert ap1.crt
-key ap1.key
-ca ca/ca.crt
+ap_conf ap.conf ap1
+cat >>ap.conf <<CONF
 crl ca/crl.pem
 device "ct-01 site=radiology model=Acme-CT-9000"
 service "ct-01 remote-shell 127.0.0.1:$ECHOPORT"
@@ -74,8 +51,6 @@ service "ct-01 remote-desktop 127.0.0.1:$ECHOPORT"
 device "mri-01 model=Acme-MR"
 service "mri-01 remote-shell 127.0.0.1:$ECHOPORT"
 allow "engineer=Ken Ito; device=mri-01; service=remote-shell; max=1h"
-audit_db ap-audit.db
-audit_key ap-audit.key
 admin_socket $T/ap.sock
 emergency_access yes
 idle_timeout 3s
@@ -84,18 +59,11 @@ heartbeat 1s
 dead_after 5s
 reconnect_max 2s
 CONF
-"$AP" -c ap.conf >ap.out 2>ap.err &
-PIDS="$PIDS $!"
-wait_line ap.out '^connected to hub' || { fail "ap did not connect"; cat ap.err >&2; finish; }
+ap_start ap.conf || finish
 expect_mode ap.sock 660 "admin socket is 0660"
 
 for who in sato ito admin; do
-	cat >$who.conf <<CONF
-hub 127.0.0.1:$API
-cert $T/$who.crt
-key $T/$who.key
-ca $T/ca/ca.crt
-CONF
+	engineer_conf $who
 done
 SATO="$RSGATE -c sato.conf"
 ITO="$RSGATE -c ito.conf"
