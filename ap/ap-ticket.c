@@ -77,21 +77,45 @@ str_set(char **dst, const char *src)
 	return 0;
 }
 
+/* The DECISION a transition reports, staged in the transition's commit. */
+struct stage {
+	struct ap *ap;
+	json_t *body;
+	struct outbox_staged st;
+};
+
+static int
+stage_cb(void *arg)
+{
+	struct stage *sg = arg;
+
+	return outbox_stage(sg->ap->outbox, CTL_DECISION, sg->body,
+	    time_now_ms(), &sg->st);
+}
+
 /*
  * Move t by ev (the guard g, the actor's name who): the transition table
- * decides; the new row and its history step are stored together, then
- * audited. A refusal is logged and audited as ticket.refuse; *why says
- * why. t is updated only on success.
+ * decides; the new row, its history step and, with decision (a DECISION
+ * body for the hub, consumed), the outbox row that tells the hub are
+ * stored in one transaction, then audited and the DECISION sent: the hub
+ * hears of every decision the AP keeps, and of none it does not. A refusal
+ * is logged and audited as ticket.refuse; *why says why. t is updated only
+ * on success.
  */
 static int
-ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
+ticket_step_tell(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
     const struct ticket_guard *g, const char *who, const char *detail,
-    const char **why)
+    const char **why, json_t *decision)
 {
 	enum ticket_state from = TICKET_NONE, to;
+	struct stage sg;
 	const char *w = NULL;
 	char obj[96], refuse[300];
 	int r;
+
+	memset(&sg, 0, sizeof(sg));
+	sg.ap = ap;
+	sg.body = decision;
 
 	/* A state we cannot read is refused, never taken for a new ticket. */
 	if ((r = ticket_state_stored(t->state, &from)) != 0)
@@ -107,15 +131,20 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
 		    ticket_event_name(ev), w);
 		if (why != NULL)
 			*why = w != NULL ? w : "refused";
+		json_decref(decision);
 		return r;
 	}
 	if ((r = ticket_store_step(ap->store, t, ev, from, to, g, who, detail,
-	    0)) != 0) {
+	    0, decision != NULL ? stage_cb : NULL, &sg)) != 0) {
 		log_error("ticket %s: cannot store: %s", t->id, rsg_strerror(r));
 		if (why != NULL)
 			*why = "cannot store the ticket";
+		outbox_discard(&sg.st);
+		json_decref(decision);
 		return r;
 	}
+	outbox_release(ap->outbox, &sg.st);
+	json_decref(decision);
 	snprintf(obj, sizeof(obj), "%s -> %s", ticket_state_name(from),
 	    ticket_state_name(to));
 	ticket_audit(ap, ticket_event_audit(ev), AUDIT_OUTCOME_SUCCESS, t, who,
@@ -123,6 +152,29 @@ ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
 	log_info("ticket %s: %s (%s by %s)", t->id, obj,
 	    ticket_event_name(ev), who);
 	return 0;
+}
+
+/* A transition the hub hears of by other means (or not at all). */
+static int
+ticket_step(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
+    const struct ticket_guard *g, const char *who, const char *detail,
+    const char **why)
+{
+	return ticket_step_tell(ap, t, ev, g, who, detail, why, NULL);
+}
+
+/* ticket_step_tell, with a body json_pack may have failed to make. */
+static int
+ticket_step_post(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
+    const struct ticket_guard *g, const char *who, const char *detail,
+    const char **why, json_t *decision)
+{
+	if (decision == NULL) {
+		if (why != NULL)
+			*why = "out of memory";
+		return RSG_ERR_NOMEM;
+	}
+	return ticket_step_tell(ap, t, ev, g, who, detail, why, decision);
 }
 
 static void
@@ -188,23 +240,6 @@ outbox_ack_cb(uint16_t type, const json_t *sent, const json_t *ack,
 		    sent, "ticket")) != NULL ? json_string_value(
 		    json_object_get(sent, "ticket")) : "",
 		    str_escape(e, q, sizeof(q)));
-}
-
-/* Post a DECISION; a failure to store it is logged (the state stands). */
-static void
-decision_post(struct ap *ap, json_t *body)
-{
-	int r;
-
-	if (body == NULL) {
-		log_error("decision: out of memory");
-		return;
-	}
-	if ((r = outbox_post(ap->outbox, CTL_DECISION, body,
-	    time_now_ms())) != 0)
-		log_error("cannot queue a decision for the hub: %s",
-		    rsg_strerror(r));
-	json_decref(body);
 }
 
 /*
@@ -273,8 +308,9 @@ ticket_grant(struct ap *ap, struct store_ticket *t, unsigned caps,
 	t->not_before_ms = gr.not_before_ms;
 	t->not_after_ms = gr.not_after_ms;
 	t->emergency = emergency;
-	if ((r = ticket_step(ap, t, TEV_APPROVE, g, approver, detail,
-	    why)) != 0) {
+	if ((r = ticket_step_post(ap, t, TEV_APPROVE, g, approver, detail,
+	    why, json_pack("{s:s,s:s,s:s}", "op", "approve", "ticket", t->id,
+	    "grant", t->grant_doc))) != 0) {
 		free(t->purpose);
 		free(t->approver);
 		free(t->grant_doc);
@@ -290,8 +326,6 @@ ticket_grant(struct ap *ap, struct store_ticket *t, unsigned caps,
 	free(save.purpose);
 	free(save.approver);
 	free(save.grant_doc);
-	decision_post(ap, json_pack("{s:s,s:s,s:s}", "op", "approve",
-	    "ticket", t->id, "grant", t->grant_doc));
 	return 0;
 }
 
@@ -576,17 +610,14 @@ ticket_terminate(struct ap *ap, struct store_ticket *t, enum ticket_actor a,
 {
 	struct ticket_guard g;
 	char line[600];
-	int r;
 
 	guard_init(&g, a);
 	snprintf(line, sizeof(line), "terminated by %s: %s", who, reason);
 	/* The kill switch holds even if the state cannot be stored (R24). */
 	ticket_end_streams(ap, t, line);
-	if ((r = ticket_step(ap, t, TEV_TERMINATE, &g, who, line, why)) != 0)
-		return r;
-	decision_post(ap, json_pack("{s:s,s:s,s:s,s:s}", "op", "terminate",
-	    "ticket", t->id, "reason", reason, "by", who));
-	return 0;
+	return ticket_step_post(ap, t, TEV_TERMINATE, &g, who, line, why,
+	    json_pack("{s:s,s:s,s:s,s:s}", "op", "terminate", "ticket", t->id,
+	    "reason", reason, "by", who));
 }
 
 static const char *
@@ -835,13 +866,12 @@ ticket_tick_cb(evutil_socket_t fd, short what, void *arg)
 			    1000) || (k > 0 && now >= t.not_after_ms)) {
 				guard_init(&g, TACT_AP);
 				g.not_after_ms = k == 0 ? now : t.not_after_ms;
-				if (ticket_step(ap, &t, TEV_EXPIRE, &g,
-				    ap->name, "the window ended", &why) == 0) {
+				if (ticket_step_post(ap, &t, TEV_EXPIRE, &g,
+				    ap->name, "the window ended", &why,
+				    json_pack("{s:s,s:s}", "op", "expire",
+				    "ticket", t.id)) == 0)
 					ticket_end_streams(ap, &t,
 					    "the ticket's window ended");
-					decision_post(ap, json_pack("{s:s,s:s}",
-					    "op", "expire", "ticket", t.id));
-				}
 			}
 			store_ticket_clear(&t);
 		}
@@ -1073,11 +1103,9 @@ admin_act(struct ap *ap, struct evhttp_request *req, const char *path,
 		g.has_reason = *reason != '\0';
 		snprintf(detail, sizeof(detail), "denied by %s: %s", by,
 		    reason);
-		if ((r = ticket_step(ap, &t, TEV_DENY, &g, by, detail,
-		    &why)) == 0)
-			decision_post(ap, json_pack("{s:s,s:s,s:s,s:s}", "op",
-			    "deny", "ticket", t.id, "reason", reason, "by",
-			    by));
+		r = ticket_step_post(ap, &t, TEV_DENY, &g, by, detail, &why,
+		    json_pack("{s:s,s:s,s:s,s:s}", "op", "deny", "ticket", t.id,
+		    "reason", reason, "by", by));
 	} else if (strcmp(verb, "terminate") == 0) {
 		r = ticket_terminate(ap, &t, TACT_HOSPITAL, by,
 		    *reason != '\0' ? reason : "kill switch", &why);

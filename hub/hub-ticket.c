@@ -139,7 +139,7 @@ ticket_step(struct hub *h, struct store_ticket *t, enum ticket_event ev,
 		return r;
 	}
 	if ((r = ticket_store_step(h->store, t, ev, from, to, g, who, detail,
-	    1)) != 0) {
+	    1, NULL, NULL)) != 0) {
 		log_error("ticket %s: cannot store: %s", t->id, rsg_strerror(r));
 		*why = "cannot store the ticket";
 		return r;

@@ -44,6 +44,22 @@ void outbox_free(struct outbox *ob);
  */
 int outbox_post(struct outbox *ob, uint16_t type, const struct json_t *body,
     int64_t now_ms) RSG_WUR;
+/*
+ * outbox_post in two halves, for a message that must be stored in the same
+ * transaction as the change it reports: outbox_stage stores the row (inside
+ * the caller's transaction on the outbox's store); after the commit,
+ * outbox_release sends it if connected; after a rollback, outbox_discard
+ * forgets it. Either frees what the stage kept.
+ */
+struct outbox_staged {
+	int64_t id;
+	uint16_t type;
+	char *text;
+};
+int outbox_stage(struct outbox *ob, uint16_t type, const struct json_t *body,
+    int64_t now_ms, struct outbox_staged *st) RSG_WUR;
+void outbox_release(struct outbox *ob, struct outbox_staged *st);
+void outbox_discard(struct outbox_staged *st);
 /* The channel is up (hello done): send everything stored, oldest first. */
 int outbox_connected(struct outbox *ob) RSG_WUR;
 void outbox_disconnected(struct outbox *ob);

@@ -126,13 +126,15 @@ struct store;
  * state and times are updated and its row and history step (actor from g,
  * who, detail) stored in one transaction, together with a purge job for
  * an end state other than purged when queue_purge is set (the hub's
- * evidence, R44). On any error t is left as it was and nothing is stored.
- * Both daemons keep their tickets through this one function.
+ * evidence, R44), and whatever in_txn (if not NULL) stores with arg (the
+ * AP's message to the hub: outbox_stage). On any error t is left as it
+ * was and nothing is stored. Both daemons keep their tickets through this
+ * one function.
  */
 int ticket_store_step(struct store *s, struct store_ticket *t,
     enum ticket_event ev, enum ticket_state from, enum ticket_state to,
     const struct ticket_guard *g, const char *who, const char *detail,
-    int queue_purge) RSG_WUR;
+    int queue_purge, int (*in_txn)(void *arg), void *arg) RSG_WUR;
 
 /* ---- capabilities ----------------------------------------------------------- */
 

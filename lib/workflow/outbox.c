@@ -67,6 +67,40 @@ send_row(struct outbox *ob, int64_t id, uint16_t type, const char *text)
 }
 
 int
+outbox_stage(struct outbox *ob, uint16_t type, const json_t *body,
+    int64_t now_ms, struct outbox_staged *st)
+{
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (ob == NULL || !json_is_object(body))
+		return RSG_ERR_INVALID_ARG;
+	if ((st->text = json_dumps(body, JSON_COMPACT)) == NULL)
+		return RSG_ERR_NOMEM;
+	st->type = type;
+	if ((r = store_outbox_add(ob->store, ob->peer, type, st->text, now_ms,
+	    &st->id)) != 0)
+		outbox_discard(st);
+	return r;
+}
+
+void
+outbox_release(struct outbox *ob, struct outbox_staged *st)
+{
+	if (ob != NULL && st->text != NULL && ob->connected &&
+	    send_row(ob, st->id, st->type, st->text) != 0)
+		ob->connected = 0;	/* resent on the next connect */
+	outbox_discard(st);
+}
+
+void
+outbox_discard(struct outbox_staged *st)
+{
+	free(st->text);
+	memset(st, 0, sizeof(*st));
+}
+
+int
 outbox_post(struct outbox *ob, uint16_t type, const json_t *body,
     int64_t now_ms)
 {

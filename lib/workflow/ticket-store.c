@@ -12,7 +12,7 @@ int
 ticket_store_step(struct store *s, struct store_ticket *t,
     enum ticket_event ev, enum ticket_state from, enum ticket_state to,
     const struct ticket_guard *g, const char *who, const char *detail,
-    int queue_purge)
+    int queue_purge, int (*in_txn)(void *arg), void *arg)
 {
 	struct store_ticket_step step;
 	struct store_ticket saved;
@@ -45,6 +45,7 @@ ticket_store_step(struct store *s, struct store_ticket *t,
 	    (queue_purge && ticket_state_is_final(to) &&
 	    to != TICKET_PURGED &&
 	    (r = store_purge_put(s, t->id, g->now_ms)) != 0) ||
+	    (in_txn != NULL && (r = in_txn(arg)) != 0) ||
 	    (r = store_commit(s)) != 0) {
 		store_rollback(s);
 		goto fail;

@@ -340,7 +340,7 @@ test_ticket_store_step(void **state)
 	gd.actor = TACT_ENGINEER;
 	gd.now_ms = 5000;
 	assert_int_equal(ticket_store_step(f->s, &t, TEV_CLOSE,
-	    TICKET_REQUESTED, TICKET_CLOSED, &gd, "eng", "done", 0), 0);
+	    TICKET_REQUESTED, TICKET_CLOSED, &gd, "eng", "done", 0, NULL, NULL), 0);
 	assert_string_equal(t.state, "closed");
 	assert_int_equal(t.created_ms, 5000);
 	assert_int_equal(t.updated_ms, 5000);
@@ -357,7 +357,7 @@ test_ticket_store_step(void **state)
 	gd.actor = TACT_HUB;
 	gd.now_ms = 6000;
 	assert_int_equal(ticket_store_step(f->s, &t, TEV_CLOSE,
-	    TICKET_CLOSED, TICKET_CLOSED, &gd, "hub", NULL, 1), 0);
+	    TICKET_CLOSED, TICKET_CLOSED, &gd, "hub", NULL, 1, NULL, NULL), 0);
 	assert_int_equal(store_purge_foreach_due(f->s, 10000, purge_count_cb,
 	    &n), 0);
 	assert_int_equal(n, 1);			/* the hub's end state */
@@ -368,9 +368,74 @@ test_ticket_store_step(void **state)
 	memset(t.id, 'x', STORE_TICKET_ID_MAX + 1);
 	gd.now_ms = 7000;
 	assert_int_not_equal(ticket_store_step(f->s, &t, TEV_PURGE,
-	    TICKET_CLOSED, TICKET_PURGED, &gd, "hub", NULL, 1), 0);
+	    TICKET_CLOSED, TICKET_PURGED, &gd, "hub", NULL, 1, NULL, NULL), 0);
 	assert_string_equal(t.state, "closed");
 	assert_int_equal(t.updated_ms, 6000);
+	store_ticket_clear(&t);
+}
+
+/* What a step's hook stores commits with the step, or not at all. */
+struct hook {
+	struct store *s;
+	int result;
+};
+
+static int
+hook_cb(void *arg)
+{
+	struct hook *h = arg;
+	int r;
+
+	if ((r = store_outbox_add(h->s, "hub", 33, "{\"op\":\"deny\"}", 1,
+	    NULL)) != 0)
+		return r;
+	return h->result;
+}
+
+static int
+outbox_count_cb(const struct store_outbox_row *row, void *arg)
+{
+	(void)row;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The AP's DECISION is stored with the transition it reports, or not. */
+static void
+test_ticket_store_step_hook(void **state)
+{
+	struct fix *f = *state;
+	struct store_ticket t, g;
+	struct ticket_guard gd;
+	struct hook h = { f->s, RSG_ERR_IO };
+	int n = 0;
+
+	memset(&t, 0, sizeof(t));
+	memset(&gd, 0, sizeof(gd));
+	assert_non_null(t.id = strdup("T-8"));
+	assert_non_null(t.state = strdup("requested"));
+	gd.actor = TACT_HOSPITAL;
+	gd.now_ms = 5000;
+	/* The hook fails after storing its row: neither survives. */
+	assert_int_equal(ticket_store_step(f->s, &t, TEV_DENY,
+	    TICKET_REQUESTED, TICKET_DENIED, &gd, "root", "no", 0, hook_cb,
+	    &h), RSG_ERR_IO);
+	assert_string_equal(t.state, "requested");
+	assert_int_equal(store_ticket_get(f->s, "T-8", &g), RSG_ERR_NOT_FOUND);
+	assert_int_equal(store_outbox_foreach(f->s, "hub", outbox_count_cb,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	/* It succeeds: the transition and the message, together. */
+	h.result = 0;
+	assert_int_equal(ticket_store_step(f->s, &t, TEV_DENY,
+	    TICKET_REQUESTED, TICKET_DENIED, &gd, "root", "no", 0, hook_cb,
+	    &h), 0);
+	assert_int_equal(store_ticket_get(f->s, "T-8", &g), 0);
+	assert_string_equal(g.state, "denied");
+	store_ticket_clear(&g);
+	assert_int_equal(store_outbox_foreach(f->s, "hub", outbox_count_cb,
+	    &n), 0);
+	assert_int_equal(n, 1);
 	store_ticket_clear(&t);
 }
 
@@ -383,6 +448,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_outbox, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_purge_documents,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ticket_store_step_hook,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_store_step, setup,
 		    teardown),
