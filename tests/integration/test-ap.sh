@@ -95,22 +95,36 @@ if command -v openssl >/dev/null 2>&1; then
 	start_hub
 	"$AP" -c good.conf >ap.out 2>ap.err &
 	APPID=$!
-	sleep 5
 	# The fake hub completes TLS but never answers HELLO: the AP must not
 	# call itself connected (that needs the hub's HELLO_ACK) and must give
-	# up on the silent hub after dead_after.
+	# up on the silent hub after dead_after (waited for up to 10 s: the
+	# line itself says after how long the AP gave up).
+	wait_line ap.out '^hub connection lost: no data' 100
 	expect_no_grep ap.out "^connected to hub" "no 'connected' without the hub's HELLO_ACK"
 	expect_grep ap.out "^hub connection lost: no data from the hub for 3s; retrying in [12]s$" \
 	    "silent hub noticed within dead_after"
 	stop_hub
-	sleep 9
+	# Retries while the hub is away: at least 3, the back-off reaching
+	# reconnect_max (4 s); waited for up to 25 s.
+	i=0
+	while [ $i -lt 250 ] && { [ "$(grep -c '^hub connection lost' ap.out)" -lt 3 ] ||
+	    ! grep -q 'retrying in 4s$' ap.out; }; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	n=$(grep -c '^hub connection lost' ap.out)
 	if [ "$n" -ge 3 ]; then ok; else fail "expected >= 3 retries, got $n"; fi
 	expect_grep ap.out "retrying in 4s$" "back-off reaches reconnect_max"
 	if kill -0 "$APPID" 2>/dev/null; then ok; else fail "AP exited"; fi
 	n=$(grep -c 'no data from the hub' ap.out)
 	start_hub
-	sleep 9
+	# The next attempt (at most reconnect_max away) finds the hub again,
+	# and silent again after dead_after; waited for up to 20 s.
+	i=0
+	while [ $i -lt 200 ] && [ "$(grep -c 'no data from the hub' ap.out)" -le "$n" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	c=$(grep -c 'no data from the hub' ap.out)
 	# Another TLS session with the returned hub, again found silent.
 	if [ "$c" -gt "$n" ]; then ok; else fail "AP did not reconnect ($n, $c)"; fi
