@@ -8,7 +8,8 @@
  * "none" (labs), or it is an emergency and emergency_access is on (R13:
  * granted at once, flagged, the hospital told at once, confirmed or
  * terminated afterwards). An approval may narrow the request, never widen
- * it; PHI capabilities need a purpose (R29). The AP signs the grant with
+ * it; PHI capabilities need a purpose and an administrator, whatever the
+ * rules above say (R29). The AP signs the grant with
  * its own key and sends it to the hub (DECISION, through the outbox).
  * `rsgate ap terminate` is the kill switch (R24). A 1 s timer ends
  * windows (expire) and checks idle streams (R25, R26).
@@ -170,6 +171,8 @@ ticket_step_post(struct ap *ap, struct store_ticket *t, enum ticket_event ev,
     const char **why, json_t *decision)
 {
 	if (decision == NULL) {
+		log_error("ticket %s: %s: out of memory", t->id,
+		    ticket_event_name(ev));
 		if (why != NULL)
 			*why = "out of memory";
 		return RSG_ERR_NOMEM;
@@ -610,14 +613,26 @@ ticket_terminate(struct ap *ap, struct store_ticket *t, enum ticket_actor a,
 {
 	struct ticket_guard g;
 	char line[600];
+	int r;
 
 	guard_init(&g, a);
 	snprintf(line, sizeof(line), "terminated by %s: %s", who, reason);
 	/* The kill switch holds even if the state cannot be stored (R24). */
 	ticket_end_streams(ap, t, line);
-	return ticket_step_post(ap, t, TEV_TERMINATE, &g, who, line, why,
+	r = ticket_step_post(ap, t, TEV_TERMINATE, &g, who, line, why,
 	    json_pack("{s:s,s:s,s:s,s:s}", "op", "terminate", "ticket", t->id,
 	    "reason", reason, "by", who));
+	if (r == 0 || r == RSG_ERR_STATE || r == RSG_ERR_PERM)
+		return r;
+	/*
+	 * The message to the hub could not be made or stored with it: the
+	 * termination must still hold here (no new stream may open), so it
+	 * is stored alone and the hub learns of it when its own record
+	 * ends (close or expiry).
+	 */
+	log_error("ticket %s: terminated without telling the hub (%s)", t->id,
+	    rsg_strerror(r));
+	return ticket_step(ap, t, TEV_TERMINATE, &g, who, line, why);
 }
 
 static const char *
@@ -1169,7 +1184,8 @@ ap_ticket_start(struct ap *ap, char *err, size_t errlen)
 	}
 	if (ap->approval_none)
 		log_warn("approval none: every request the hub announces is "
-		    "granted at once (for labs only)");
+		    "granted at once, except patient data (view-phi), which "
+		    "waits for an administrator (for labs only)");
 	if (ap->emergency_access)
 		log_warn("emergency_access on: emergency requests are granted "
 		    "at once and must be confirmed afterwards");

@@ -347,7 +347,8 @@ expect_grep state.json '"state": "requested"' "T-601 waits for the hospital"
 expect_exit 0 "request T-700 (view-phi)" -- $SATO request --ticket T-700 --device ct-01 \
     --capabilities view-phi --duration 10m --reason "image artefacts" \
     --purpose "check reconstruction of one study"
-wait_line ap.out 'T-700.*waiting for approval' 50
+wait_line ap.out 'T-700.*patient data, waiting for an administrator' 50 && ok ||
+    fail "T-700 (view-phi) does not wait for an administrator"
 expect_exit 1 "view-phi approved without a purpose" -- $APC approve T-700 -c ap.conf
 expect_grep "$T/err" 'purpose' "R29: the approval must name the purpose"
 expect_exit 0 "view-phi approved with a purpose" -- $APC approve T-700 -c ap.conf \
