@@ -1093,6 +1093,16 @@ admin_act(struct ap *ap, struct evhttp_request *req, const char *path,
 			    "bad duration");
 			goto out;
 		}
+		/*
+		 * A confirmation keeps the emergency window: a length given
+		 * with it would be ignored, so it is refused instead.
+		 */
+		if (confirm && dur != 0) {
+			ap_admin_error(req, 409, "refused", "a confirmation "
+			    "keeps the emergency window; to end it sooner use "
+			    "`rsgate ap terminate`");
+			goto out;
+		}
 		/* The request's length, or the emergency grant's window. */
 		maxdur = confirm ? (t.not_after_ms - t.not_before_ms) / 1000 :
 		    t.duration_s;

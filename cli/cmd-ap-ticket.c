@@ -183,7 +183,8 @@ const struct cmd_entry cmd_ap_approve_entry = {
 	"[--socket PATH | -c AP-CONF]",
 	"approve a ticket's request (may narrow it, never widen it)",
 	"  T                  the ticket\n"
-	"  --duration D       a shorter window than asked, e.g. 30m\n"
+	"  --duration D       a shorter window than asked, e.g. 30m (not when\n"
+	"                     confirming an emergency grant: it keeps its window)\n"
 	"  --capabilities L   fewer capabilities than asked\n"
 	"  --purpose TEXT     the purpose; required to grant view-phi (R29)\n"
 	SOCKET_HELP,

@@ -347,7 +347,9 @@ decision_approve(struct hub *h, struct ctl_conn *c, struct store_ticket *t,
 	}
 	guard_init(&g, strncmp(gr.approver, "policy:", 7) == 0 ?
 	    TACT_POLICY : TACT_HOSPITAL);
-	g.narrows = (gr.caps & ~t->caps_requested) == 0 &&
+	/* Never wider than the request, or than the emergency grant. */
+	g.narrows = (gr.caps & ~(s == TICKET_REQUESTED ? t->caps_requested :
+	    t->caps_granted)) == 0 &&
 	    len_s <= (s == TICKET_REQUESTED ? t->duration_s :
 	    (t->not_after_ms - t->not_before_ms) / 1000);
 	g.phi_purpose_ok = (gr.caps & CAP_PHI_MASK) == 0 ||

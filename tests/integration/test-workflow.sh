@@ -331,6 +331,8 @@ expect_grep state.json '"emergency": true' "ticket flagged emergency"
 expect_grep ap.out 'EMERGENCY access granted at once.*T-600' "the hospital is told at once"
 expect_exit 0 "ap pending (emergency)" -- $APC pending -c ap.conf
 expect_grep "$T/out" 'T-600.*EMERGENCY, unconfirmed' "pending shows it unconfirmed"
+expect_exit 1 "a confirmation with a length" -- $APC approve T-600 -c ap.conf --duration 5m
+expect_grep "$T/err" 'keeps the emergency window' "a confirmation cannot change the window"
 expect_exit 0 "the hospital confirms T-600" -- $APC approve T-600 -c ap.conf
 expect_exit 0 "ap pending after confirmation" -- $APC pending -c ap.conf
 expect_no_grep "$T/out" 'T-600' "confirmed: no longer pending"
