@@ -946,20 +946,6 @@ admin_list(struct ap *ap, struct evhttp_request *req, const char *path,
 	ap_admin_reply(req, 200, o);
 }
 
-static int
-history_cb(const struct store_ticket_step *st, void *arg)
-{
-	char when[40];
-
-	if (time_format_rfc3339(st->time_ms, when, sizeof(when)) == NULL)
-		when[0] = '\0';
-	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
-	    "s:s,s:s}", "time", when, "event", st->event, "actor", st->actor,
-	    "who", st->who, "from", st->from_state, "to", st->to_state,
-	    "detail", st->detail != NULL ? st->detail : "")) != 0 ?
-	    RSG_ERR_NOMEM : 0;
-}
-
 /* "/v1/tickets/T[/verb]" into T and verb (""). */
 static int
 split_path(const char *path, char *id, size_t idlen, const char **verb)
@@ -983,18 +969,14 @@ static void
 reply_ticket(struct evhttp_request *req, int code,
     const struct store_ticket *t, struct store *s)
 {
-	json_t *o, *h;
+	json_t *o;
 
 	if (ticket_row_json(t, &o) != 0) {
 		ap_admin_error(req, 500, "out of memory", NULL);
 		return;
 	}
 	json_object_set_new(o, "unconfirmed", json_boolean(unconfirmed(t)));
-	if ((h = json_array()) != NULL &&
-	    store_ticket_history_foreach(s, t->id, history_cb, h) == 0)
-		json_object_set_new(o, "history", h);
-	else
-		json_decref(h);
+	ticket_history_json(s, t->id, o);
 	ap_admin_reply(req, code, o);
 }
 

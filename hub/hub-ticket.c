@@ -681,36 +681,17 @@ device_ap(struct hub *h, const char *device)
 	return NULL;
 }
 
-static int
-history_cb(const struct store_ticket_step *st, void *arg)
-{
-	char when[40];
-
-	if (time_format_rfc3339(st->time_ms, when, sizeof(when)) == NULL)
-		when[0] = '\0';
-	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
-	    "s:s,s:s}", "time", when, "event", st->event, "actor", st->actor,
-	    "who", st->who, "from", st->from_state, "to", st->to_state,
-	    "detail", st->detail != NULL ? st->detail : "")) != 0 ?
-	    RSG_ERR_NOMEM : 0;
-}
-
 static void
 reply_ticket(struct hub *h, struct evhttp_request *req, int code,
     const struct store_ticket *t)
 {
-	json_t *o, *hist;
+	json_t *o;
 
 	if (ticket_row_json(t, &o) != 0) {
 		hub_api_error(req, 500, "out of memory", NULL);
 		return;
 	}
-	if ((hist = json_array()) != NULL &&
-	    store_ticket_history_foreach(h->store, t->id, history_cb,
-	    hist) == 0)
-		json_object_set_new(o, "history", hist);
-	else
-		json_decref(hist);
+	ticket_history_json(h->store, t->id, o);
 	hub_api_reply(req, code, o);
 }
 

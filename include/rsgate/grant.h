@@ -74,6 +74,13 @@ int grant_verify(const void *doc, size_t len, const struct pki_trust *trust,
 struct store_ticket;
 int ticket_row_json(const struct store_ticket *t, struct json_t **out)
     RSG_WUR;
+/*
+ * Add the ticket's history from s to o (a ticket_row_json object) as
+ * "history": [{time, event, actor, who, from, to, detail}], oldest first.
+ * On any error o is left without it (the row still answers).
+ */
+struct store;
+void ticket_history_json(struct store *s, const char *id, struct json_t *o);
 /* A capability mask as a JSON array of names (NULL: out of memory). */
 struct json_t *capabilities_json(unsigned mask);
 

@@ -202,6 +202,32 @@ time_json(int64_t ms)
 	return json_string(s);
 }
 
+static int
+history_cb(const struct store_ticket_step *st, void *arg)
+{
+	char when[40];
+
+	if (time_format_rfc3339(st->time_ms, when, sizeof(when)) == NULL)
+		when[0] = '\0';
+	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
+	    "s:s,s:s}", "time", when, "event", st->event, "actor", st->actor,
+	    "who", st->who, "from", st->from_state, "to", st->to_state,
+	    "detail", st->detail != NULL ? st->detail : "")) != 0 ?
+	    RSG_ERR_NOMEM : 0;
+}
+
+void
+ticket_history_json(struct store *s, const char *id, json_t *o)
+{
+	json_t *h;
+
+	if ((h = json_array()) != NULL &&
+	    store_ticket_history_foreach(s, id, history_cb, h) == 0)
+		json_object_set_new(o, "history", h);
+	else
+		json_decref(h);
+}
+
 int
 ticket_row_json(const struct store_ticket *t, json_t **out)
 {
