@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "rsgate/config.h"
+#include "rsgate/httpjson.h"
 #include "rsgate/pki.h"
 #include "rsgate/risk.h"
 
@@ -47,54 +48,17 @@ struct stream_req {
 	char ticket[CTL_NAME_MAX + 1];
 };
 
-static void
-reply_json(struct evhttp_request *req, int code, json_t *obj)
-{
-	struct evbuffer *b = evbuffer_new();
-	char *s = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-
-	json_decref(obj);
-	if (b == NULL || s == NULL) {
-		free(s);
-		if (b != NULL)
-			evbuffer_free(b);
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	evbuffer_add(b, s, strlen(s));
-	evbuffer_add(b, "\n", 1);
-	free(s);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, NULL, b);
-	evbuffer_free(b);
-}
-
-static void
-reply_error(struct evhttp_request *req, int code, const char *error,
-    const char *reason)
-{
-	json_t *o = json_object();
-
-	if (o != NULL) {
-		json_object_set_new(o, "error", json_string(error));
-		if (reason != NULL)
-			json_object_set_new(o, "reason", json_string(reason));
-	}
-	reply_json(req, code, o);
-}
-
 void
 hub_api_reply(struct evhttp_request *req, int code, json_t *obj)
 {
-	reply_json(req, code, obj);
+	http_reply_json(req, code, obj);
 }
 
 void
 hub_api_error(struct evhttp_request *req, int code, const char *error,
     const char *reason)
 {
-	reply_error(req, code, error, reason);
+	http_reply_error(req, code, error, reason);
 }
 
 /* A JSON string member: present, 1..CTL_NAME_MAX bytes, no control bytes. */
@@ -184,7 +148,7 @@ api_facts(struct hub *h, struct evhttp_request *req)
 	    evbuffer_add(eb, buf_ptr(b), buf_len(b)) != 0) {
 		risk_facts_free(f);
 		buf_free(b);
-		reply_error(req, 500, "out of memory", NULL);
+		http_reply_error(req, 500, "out of memory", NULL);
 		return;
 	}
 	risk_facts_free(f);
@@ -235,13 +199,13 @@ api_devices(struct hub *h, struct evhttp_request *req)
 				    json_string(d->services[j].name));
 		}
 	}
-	reply_json(req, 200, root);
+	http_reply_json(req, 200, root);
 	return;
  nomem:
 	json_decref(root);
 	if (root == NULL)
 		json_decref(aps);
-	reply_error(req, 500, "out of memory", NULL);
+	http_reply_error(req, 500, "out of memory", NULL);
 }
 
 static void
@@ -321,18 +285,18 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 			    st->ap, st->source, why);
 		(void)relay_stream_cancel(h->relay, st->id, why);
 		if (status == 403 && by_hub)
-			reply_error(req, 403, "refused by the hub", reason);
+			http_reply_error(req, 403, "refused by the hub", reason);
 		else if (status == 403)
-			reply_error(req, 403, "refused by the access point",
+			http_reply_error(req, 403, "refused by the access point",
 			    reason != NULL ? reason : "");
 		else if (status == 503)
-			reply_error(req, 503, "access point not connected",
+			http_reply_error(req, 503, "access point not connected",
 			    reason);
 		else if (status == 504)
-			reply_error(req, 504, "the access point did not "
+			http_reply_error(req, 504, "the access point did not "
 			    "answer", reason);
 		else
-			reply_error(req, 500, "internal error", reason);
+			http_reply_error(req, 500, "internal error", reason);
 		hub_stream_free(h, st);
 		pending_free(h, p);
 		return;
@@ -357,7 +321,7 @@ hub_api_answer(struct hub_pending *p, int status, uint32_t code,
 	mem_wipe(tokhex, sizeof(tokhex));
 	log_info("stream %s: %s -> %s/%s via %s", st->idhex, st->engineer,
 	    st->device, st->service, st->ap);
-	reply_json(req, 201, o);
+	http_reply_json(req, 201, o);
 	hub_audit_sync_soon(h);
 	pending_free(h, p);
 }
@@ -389,13 +353,13 @@ api_streams(struct hub *h, struct evhttp_request *req,
 	int r;
 
 	if (len > HUB_API_BODY_MAX) {
-		reply_error(req, 413, "request body too large", NULL);
+		http_reply_error(req, 413, "request body too large", NULL);
 		return;
 	}
 	memset(&sr, 0, sizeof(sr));
 	if (stream_req_from_json(evbuffer_pullup(in, -1), len, &sr,
 	    &why) != 0) {
-		reply_error(req, 400, "bad request", why);
+		http_reply_error(req, 400, "bad request", why);
 		return;
 	}
 	if ((r = hub_ap_find(h, sr.device, sr.service, &ap, &dev)) != 0) {
@@ -403,7 +367,7 @@ api_streams(struct hub *h, struct evhttp_request *req,
 		    peer->cn, "engineer", NULL, sr.device, NULL, sr.service,
 		    NULL, source, r == RSG_ERR_NOT_FOUND ? "unknown device" :
 		    "unknown service");
-		reply_error(req, 404, r == RSG_ERR_NOT_FOUND ?
+		http_reply_error(req, 404, r == RSG_ERR_NOT_FOUND ?
 		    "unknown device" : "unknown service", NULL);
 		return;
 	}
@@ -414,14 +378,14 @@ api_streams(struct hub *h, struct evhttp_request *req,
 		(void)hub_audit(h, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_DENIED,
 		    peer->cn, "engineer", NULL, sr.device, NULL, sr.service,
 		    sr.ticket, source, why_buf);
-		reply_error(req, 403, "refused by the hub", why_buf);
+		http_reply_error(req, 403, "refused by the hub", why_buf);
 		return;
 	}
 	if (ap->conn == NULL || !ap->conn->hello_done || ap->conn->closing) {
 		(void)hub_audit(h, AUDIT_EV_SESSION_OPEN, AUDIT_OUTCOME_FAILURE,
 		    peer->cn, "engineer", NULL, sr.device, NULL, sr.service,
 		    ap->name, source, "access point not connected");
-		reply_error(req, 503, "access point not connected", ap->name);
+		http_reply_error(req, 503, "access point not connected", ap->name);
 		return;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
@@ -491,7 +455,7 @@ api_streams(struct hub *h, struct evhttp_request *req,
 	if (p != NULL)
 		mem_wipe(p->token, sizeof(p->token));
 	free(p);
-	reply_error(req, 500, "internal error", NULL);
+	http_reply_error(req, 500, "internal error", NULL);
 }
 
 static void
@@ -523,12 +487,12 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		if (path != NULL && strncmp(path, "/v1/engineers/", 14) == 0)
 			hub_api_engineers(h, req, path, &peer, source);
 		else
-			reply_error(req, 403, "administrators may only "
+			http_reply_error(req, 403, "administrators may only "
 			    "manage engineers", NULL);
 		return;
 	}
 	if (ssl == NULL || tls_peer_get(ssl, PKI_ROLE_ENGINEER, &peer) != 0) {
-		reply_error(req, 403, "certificate not accepted", NULL);
+		http_reply_error(req, 403, "certificate not accepted", NULL);
 		return;
 	}
 	if (!engineer_active(h, peer.cn)) {
@@ -539,7 +503,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		(void)hub_audit(h, AUDIT_EV_AUTH_FAILURE, AUDIT_OUTCOME_DENIED,
 		    peer.cn, "engineer", NULL, NULL, NULL, NULL,
 		    peer.fingerprint, source, why);
-		reply_error(req, 403, "engineer not active", NULL);
+		http_reply_error(req, 403, "engineer not active", NULL);
 		return;
 	}
 	if (hub_engineer_deactivated(h, peer.cn)) {
@@ -549,7 +513,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		    peer.cn, "engineer", NULL, NULL, NULL, NULL,
 		    peer.fingerprint, source, "api: engineer deactivated by "
 		    "an administrator");
-		reply_error(req, 403, "engineer deactivated", NULL);
+		http_reply_error(req, 403, "engineer deactivated", NULL);
 		return;
 	}
 	/* The vault's /v1/tickets/T/{collect,evidence,report,certificate}. */
@@ -563,26 +527,26 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	}
 	if (path != NULL && strcmp(path, "/v1/devices") == 0) {
 		if (cmd != EVHTTP_REQ_GET)
-			reply_error(req, 405, "method not allowed", NULL);
+			http_reply_error(req, 405, "method not allowed", NULL);
 		else
 			api_devices(h, req);
 		return;
 	}
 	if (path != NULL && strcmp(path, "/v1/facts") == 0) {
 		if (cmd != EVHTTP_REQ_GET)
-			reply_error(req, 405, "method not allowed", NULL);
+			http_reply_error(req, 405, "method not allowed", NULL);
 		else
 			api_facts(h, req);
 		return;
 	}
 	if (path != NULL && strcmp(path, "/v1/streams") == 0) {
 		if (cmd != EVHTTP_REQ_POST)
-			reply_error(req, 405, "method not allowed", NULL);
+			http_reply_error(req, 405, "method not allowed", NULL);
 		else
 			api_streams(h, req, &peer, source);
 		return;
 	}
-	reply_error(req, 404, "not found", NULL);
+	http_reply_error(req, 404, "not found", NULL);
 }
 
 static struct bufferevent *

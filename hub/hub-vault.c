@@ -41,6 +41,7 @@
 #include <openssl/x509.h>
 
 #include "rsgate/config.h"
+#include "rsgate/httpjson.h"
 #include "rsgate/outbox.h"
 #include "rsgate/pki.h"
 #include "rsgate/store.h"
@@ -94,43 +95,6 @@ struct hub_vault {
 };
 
 /* ---- small helpers ----------------------------------------------------------- */
-
-static void
-reply_json(struct evhttp_request *req, int code, json_t *obj)
-{
-	struct evbuffer *b = evbuffer_new();
-	char *s = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-
-	json_decref(obj);
-	if (b == NULL || s == NULL) {
-		free(s);
-		if (b != NULL)
-			evbuffer_free(b);
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	evbuffer_add(b, s, strlen(s));
-	evbuffer_add(b, "\n", 1);
-	free(s);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, NULL, b);
-	evbuffer_free(b);
-}
-
-static void
-reply_error(struct evhttp_request *req, int code, const char *error,
-    const char *reason)
-{
-	json_t *o = json_object();
-
-	if (o != NULL) {
-		json_object_set_new(o, "error", json_string(error));
-		if (reason != NULL)
-			json_object_set_new(o, "reason", json_string(reason));
-	}
-	reply_json(req, code, o);
-}
 
 /* 1..max bytes, no control characters. */
 static int
@@ -214,7 +178,7 @@ collect_fail(struct hv_collect *hc, int status, const char *error,
 	    "engineer", hc->ticket, hc->device, NULL, "log-collect", hc->name,
 	    hc->source, why);
 	if (hc->req != NULL)
-		reply_error(hc->req, status, error, reason);
+		http_reply_error(hc->req, status, error, reason);
 	hc->req = NULL;
 	collect_free(h->vault, hc);
 }
@@ -255,7 +219,7 @@ collect_done(struct hv_collect *hc)
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "ticket", hc->ticket,
 	    "device", hc->device, "name", it.name, "size", (json_int_t)it.size,
 	    "sha256", it.sha256);
-	reply_json(hc->req, 201, o);
+	http_reply_json(hc->req, 201, o);
 	hc->req = NULL;
 	collect_free(h->vault, hc);
 }
@@ -390,7 +354,7 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 
 	memset(&t, 0, sizeof(t));
 	if (len > HUB_API_BODY_MAX) {
-		reply_error(req, 413, "request body too large", NULL);
+		http_reply_error(req, 413, "request body too large", NULL);
 		return;
 	}
 	o = json_loadb((const char *)evbuffer_pullup(in, -1), len,
@@ -399,12 +363,12 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 	path = jstr(o, "path");
 	if (!json_is_object(o) || !name_ok(device, CTL_NAME_MAX) ||
 	    !name_ok(path, VAULT_NAME_MAX)) {
-		reply_error(req, 400, "bad request", "\"device\" and \"path\" "
+		http_reply_error(req, 400, "bad request", "\"device\" and \"path\" "
 		    "must be names of 1 to 255 characters");
 		goto out;
 	}
 	if ((r = store_ticket_get(hv->store, ticket, &t)) != 0) {
-		reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
+		http_reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
 		    r == RSG_ERR_NOT_FOUND ? "no such ticket" :
 		    "internal error", NULL);
 		goto out;
@@ -420,30 +384,30 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 		(void)hub_audit(h, AUDIT_EV_EVIDENCE_COLLECT,
 		    AUDIT_OUTCOME_DENIED, peer->cn, "engineer", ticket, device,
 		    NULL, "log-collect", path, source, why);
-		reply_error(req, 403, "not allowed by the ticket", why);
+		http_reply_error(req, 403, "not allowed by the ticket", why);
 		goto out;
 	}
 	if (hv->vault == NULL) {
-		reply_error(req, 503, "the hub has no evidence vault",
+		http_reply_error(req, 503, "the hub has no evidence vault",
 		    "evidence_dir is not configured");
 		goto out;
 	}
 	if (hv->ncollects >= HV_COLLECT_MAX) {
-		reply_error(req, 503, "too many collects in progress", NULL);
+		http_reply_error(req, 503, "too many collects in progress", NULL);
 		goto out;
 	}
 	if ((r = hub_ap_find(h, device, "log-collect", &ap, &dev)) != 0) {
-		reply_error(req, 404, r == RSG_ERR_NOT_FOUND ?
+		http_reply_error(req, 404, r == RSG_ERR_NOT_FOUND ?
 		    "unknown device" : "the device has no log-collect service",
 		    NULL);
 		goto out;
 	}
 	if (ap->conn == NULL || !ap->conn->hello_done || ap->conn->closing) {
-		reply_error(req, 503, "access point not connected", ap->name);
+		http_reply_error(req, 503, "access point not connected", ap->name);
 		goto out;
 	}
 	if ((hc = calloc(1, sizeof(*hc))) == NULL) {
-		reply_error(req, 500, "out of memory", NULL);
+		http_reply_error(req, 500, "out of memory", NULL);
 		goto out;
 	}
 	hc->hub = h;
@@ -456,7 +420,7 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 	snprintf(hc->source, sizeof(hc->source), "%s", source);
 	snprintf(hc->ap, sizeof(hc->ap), "%s", ap->name);
 	if ((r = vault_writer_new(hv->vault, ticket, path, &hc->w)) != 0) {
-		reply_error(req, r == RSG_ERR_EXISTS ? 409 : 500,
+		http_reply_error(req, r == RSG_ERR_EXISTS ? 409 : 500,
 		    r == RSG_ERR_EXISTS ? "the ticket already holds a file of "
 		    "that name" : "cannot open the vault", rsg_strerror(r));
 		free(hc);
@@ -466,7 +430,7 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 	hv->ncollects++;
 	if ((hc->ev_timeout = evtimer_new(h->base, collect_timeout_cb,
 	    hc)) == NULL || evtimer_add(hc->ev_timeout, &tv) != 0) {
-		reply_error(req, 500, "out of memory", NULL);
+		http_reply_error(req, 500, "out of memory", NULL);
 		collect_free(hv, hc);
 		goto out;
 	}
@@ -476,7 +440,7 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 	    hc->device, "path", hc->name, "max_bytes",
 	    (json_int_t)hv->collect_max);
 	if (o == NULL) {
-		reply_error(req, 500, "out of memory", NULL);
+		http_reply_error(req, 500, "out of memory", NULL);
 		collect_free(hv, hc);
 		goto out;
 	}
@@ -546,13 +510,13 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 		    store_evidence_item_foreach(hv->store, ticket, items_cb,
 		    arr) != 0) {
 			json_decref(arr);
-			reply_error(req, 500, "internal error", NULL);
+			http_reply_error(req, 500, "internal error", NULL);
 			return;
 		}
 		(void)hub_audit(h, AUDIT_EV_EVIDENCE_READ, AUDIT_OUTCOME_SUCCESS,
 		    peer->cn, "engineer", ticket, NULL, NULL, "log-collect",
 		    "(list)", source, "evidence listed");
-		reply_json(req, 200, json_pack("{s:s, s:o}", "ticket", ticket,
+		http_reply_json(req, 200, json_pack("{s:s, s:o}", "ticket", ticket,
 		    "items", arr));
 		return;
 	}
@@ -567,7 +531,7 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 		if (r == RSG_ERR_VERIFY)
 			log_error("evidence %s of ticket %s does not verify: "
 			    "altered or truncated", name, ticket);
-		reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
+		http_reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
 		    r == RSG_ERR_NOT_FOUND ?
 		    "no such item" : r == RSG_ERR_VERIFY ? "the stored file "
 		    "does not verify" : "internal error", rsg_strerror(r));
@@ -575,7 +539,7 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 	}
 	if (!whole && off > buf_len(data)) {
 		buf_free(data);
-		reply_error(req, 416, "offset beyond the end of the file",
+		http_reply_error(req, 416, "offset beyond the end of the file",
 		    NULL);
 		return;
 	}
@@ -592,14 +556,14 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 	    source, "evidence read") != 0) {
 		/* Log first, then act: no record, no read. */
 		buf_free(data);
-		reply_error(req, 500, "cannot write the audit log", NULL);
+		http_reply_error(req, 500, "cannot write the audit log", NULL);
 		return;
 	}
 	last = off + n == buf_len(data);
 	r = base64_encode((const uint8_t *)buf_ptr(data) + off, n, &b64);
 	buf_free(data);
 	if (r != 0) {
-		reply_error(req, 500, "out of memory", NULL);
+		http_reply_error(req, 500, "out of memory", NULL);
 		return;
 	}
 	o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "ticket", ticket, "name",
@@ -612,7 +576,7 @@ api_evidence(struct hub *h, struct evhttp_request *req, const char *ticket,
 		json_decref(o);
 		o = NULL;
 	}
-	reply_json(req, 200, o);
+	http_reply_json(req, 200, o);
 }
 
 /*
@@ -638,7 +602,7 @@ read_offset(struct evhttp_request *req, size_t *off, int *whole)
 	if (evhttp_parse_query_str(q, &kv) != 0 ||
 	    (v = evhttp_find_header(&kv, "offset")) == NULL ||
 	    parse_u64(v, 0, HV_READ_OFFSET_MAX, &u) != 0) {
-		reply_error(req, 400, "bad request", "the query is "
+		http_reply_error(req, 400, "bad request", "the query is "
 		    "offset=N (bytes)");
 		r = -1;
 	} else {
@@ -661,7 +625,7 @@ api_document(struct hub *h, struct evhttp_request *req, const char *ticket,
 	int r;
 
 	if ((r = store_document_get(hv->store, ticket, kind, &body)) != 0) {
-		reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
+		http_reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
 		    r == RSG_ERR_NOT_FOUND ? "not issued yet (the ticket's "
 		    "evidence has not been purged)" : "internal error", NULL);
 		return;
@@ -672,10 +636,10 @@ api_document(struct hub *h, struct evhttp_request *req, const char *ticket,
 		pl = json_loads(jstr(env, "payload"), 0, &jerr);
 	if (pl == NULL || (md = buf_new(0)) == NULL ||
 	    vault_doc_markdown(kind, pl, md) != 0 || buf_put_u8(md, 0) != 0) {
-		reply_error(req, 500, "internal error", NULL);
+		http_reply_error(req, 500, "internal error", NULL);
 		goto out;
 	}
-	reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s}", "ticket",
+	http_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s}", "ticket",
 	    ticket, "kind", kind, "document", body, "markdown",
 	    (const char *)buf_ptr(md)));
  out:
@@ -729,23 +693,23 @@ hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
 		goto out;
 	}
 	if (!name_ok(ticket, HV_TICKET_MAX)) {
-		reply_error(req, 400, "bad ticket id", NULL);
+		http_reply_error(req, 400, "bad ticket id", NULL);
 		goto out;
 	}
 	if (strcmp(rest, "collect") == 0) {
 		if (cmd != EVHTTP_REQ_POST)
-			reply_error(req, 405, "method not allowed", NULL);
+			http_reply_error(req, 405, "method not allowed", NULL);
 		else
 			api_collect(h, req, ticket, peer, source);
 		goto out;
 	}
 	if (cmd != EVHTTP_REQ_GET) {
-		reply_error(req, 405, "method not allowed", NULL);
+		http_reply_error(req, 405, "method not allowed", NULL);
 		goto out;
 	}
 	/* Reads: the ticket's own engineer only. */
 	if ((r = store_ticket_get(h->vault->store, ticket, &t)) != 0) {
-		reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
+		http_reply_error(req, r == RSG_ERR_NOT_FOUND ? 404 : 500,
 		    r == RSG_ERR_NOT_FOUND ? "no such ticket" :
 		    "internal error", NULL);
 		goto out;
@@ -754,7 +718,7 @@ hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
 		(void)hub_audit(h, AUDIT_EV_EVIDENCE_READ, AUDIT_OUTCOME_DENIED,
 		    peer->cn, "engineer", ticket, NULL, NULL, NULL, rest,
 		    source, "the ticket is another engineer's");
-		reply_error(req, 403, "the ticket is another engineer's",
+		http_reply_error(req, 403, "the ticket is another engineer's",
 		    NULL);
 		goto out;
 	}
@@ -766,7 +730,7 @@ hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
 		api_evidence(h, req, ticket, NULL, peer, source);
 	else if ((name = segment(rest + 9, &end)) == NULL || *end != '\0' ||
 	    !name_ok(name, VAULT_NAME_MAX))
-		reply_error(req, 400, "bad item name", NULL);
+		http_reply_error(req, 400, "bad item name", NULL);
 	else
 		api_evidence(h, req, ticket, name, peer, source);
  out:
