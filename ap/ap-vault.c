@@ -74,19 +74,6 @@ jstr(const json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int
-name_ok(const char *s, size_t max)
-{
-	size_t i, n;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > max)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 static void
 audit(struct ap *ap, enum audit_event ev, enum audit_outcome o,
     const char *user, const char *ticket, const char *device,
@@ -362,8 +349,9 @@ on_collect(struct ap *ap, const struct ctl_msg *m)
 	char reason[300];
 
 	jmax = json_object_get(b, "max_bytes");
-	if (!name_ok(ticket, STORE_TICKET_ID_MAX) ||
-	    !name_ok(device, CTL_NAME_MAX) || !name_ok(path, VAULT_NAME_MAX) ||
+	if (!str_field_ok(ticket, STORE_TICKET_ID_MAX) ||
+	    !str_field_ok(device, CTL_NAME_MAX) ||
+	    !str_field_ok(path, VAULT_NAME_MAX) ||
 	    !json_is_integer(jmax) || json_integer_value(jmax) < 0) {
 		send_json(ap, CTL_COLLECT_DATA, m->id, json_pack("{s:s}",
 		    "error", "malformed COLLECT"));
@@ -461,7 +449,7 @@ on_document(struct ap *ap, const struct ctl_msg *m)
 	char err[400], cn[256], why[600];
 	int r;
 
-	if (!name_ok(ticket, STORE_TICKET_ID_MAX) || kind == NULL ||
+	if (!str_field_ok(ticket, STORE_TICKET_ID_MAX) || kind == NULL ||
 	    doc == NULL || (strcmp(kind, SIGNED_KIND_DELETION) != 0 &&
 	    strcmp(kind, SIGNED_KIND_REPORT) != 0)) {
 		snprintf(why, sizeof(why), "malformed DOCUMENT");
@@ -612,7 +600,7 @@ admin_docs(struct ap *ap, struct evhttp_request *req, const char *path,
 	dl.kind = kind;
 	if (path[plen] == '/' && path[plen + 1] != '\0') {
 		if ((ticket = evhttp_uridecode(path + plen + 1, 0,
-		    NULL)) == NULL || !name_ok(ticket, STORE_TICKET_ID_MAX)) {
+		    NULL)) == NULL || !str_field_ok(ticket, STORE_TICKET_ID_MAX)) {
 			free(ticket);
 			ap_admin_error(req, 400, "bad ticket id", NULL);
 			return;

@@ -626,17 +626,11 @@ ticket_id_ok(const char *s)
 	return 1;
 }
 
+/* Empty, or a field str_field_ok() takes. */
 static int
 text_ok(const char *s, size_t max)
 {
-	size_t i, n = strlen(s);
-
-	if (n > max)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	return *s == '\0' || str_field_ok(s, max);
 }
 
 static int

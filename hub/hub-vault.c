@@ -96,20 +96,6 @@ struct hub_vault {
 
 /* ---- small helpers ----------------------------------------------------------- */
 
-/* 1..max bytes, no control characters. */
-static int
-name_ok(const char *s, size_t max)
-{
-	size_t i, n;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > max)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 static const char *
 jstr(const json_t *o, const char *key)
 {
@@ -361,8 +347,8 @@ api_collect(struct hub *h, struct evhttp_request *req, const char *ticket,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	device = jstr(o, "device");
 	path = jstr(o, "path");
-	if (!json_is_object(o) || !name_ok(device, CTL_NAME_MAX) ||
-	    !name_ok(path, VAULT_NAME_MAX)) {
+	if (!json_is_object(o) || !str_field_ok(device, CTL_NAME_MAX) ||
+	    !str_field_ok(path, VAULT_NAME_MAX)) {
 		http_reply_error(req, 400, "bad request", "\"device\" and \"path\" "
 		    "must be names of 1 to 255 characters");
 		goto out;
@@ -692,7 +678,7 @@ hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
 		handled = 0;
 		goto out;
 	}
-	if (!name_ok(ticket, HV_TICKET_MAX)) {
+	if (!str_field_ok(ticket, HV_TICKET_MAX)) {
 		http_reply_error(req, 400, "bad ticket id", NULL);
 		goto out;
 	}
@@ -729,7 +715,7 @@ hub_vault_api(struct hub *h, struct evhttp_request *req, int cmd,
 	else if (strcmp(rest, "evidence") == 0)
 		api_evidence(h, req, ticket, NULL, peer, source);
 	else if ((name = segment(rest + 9, &end)) == NULL || *end != '\0' ||
-	    !name_ok(name, VAULT_NAME_MAX))
+	    !str_field_ok(name, VAULT_NAME_MAX))
 		http_reply_error(req, 400, "bad item name", NULL);
 	else
 		api_evidence(h, req, ticket, name, peer, source);

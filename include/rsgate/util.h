@@ -191,6 +191,11 @@ int parse_duration(const char *s, uint64_t min, uint64_t max, uint64_t *out) RSG
 
 /* ---- strings, memory, time, files ------------------------------------- */
 
+/*
+ * Whether s is a name or short text field from outside: 1 to max bytes,
+ * no C0 control character and no DEL (0 for NULL).
+ */
+int str_field_ok(const char *s, size_t max);
 /* Copy src into dst (size dstlen, NUL-terminated); RSG_ERR_LIMIT if cut. */
 int str_copy(char *dst, size_t dstlen, const char *src) RSG_WUR;
 /* Hex-encode n bytes into out (2n+1 bytes). Returns out. */

@@ -18,6 +18,19 @@
 #include "rsgate/util.h"
 
 int
+str_field_ok(const char *s, size_t max)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
 str_copy(char *dst, size_t dstlen, const char *src)
 {
 	size_t n;

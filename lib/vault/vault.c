@@ -260,19 +260,6 @@ vault_free(struct vault *v)
 
 /* ---- names and paths ------------------------------------------------------------- */
 
-static int
-name_ok(const char *s, size_t max)
-{
-	size_t i, n;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > max)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* The ticket's folder: DIR/t-<first 16 bytes of SHA-256(ticket), hex>. */
 static int
 ticket_dir(const struct vault *v, const char *ticket, char *out, size_t len)
@@ -447,8 +434,9 @@ vault_writer_new(struct vault *v, const char *ticket, const char *name,
 	char rhex[33];
 	int n, r;
 
-	if (v == NULL || out == NULL || !name_ok(ticket, STORE_TICKET_ID_MAX) ||
-	    !name_ok(name, VAULT_NAME_MAX))
+	if (v == NULL || out == NULL ||
+	    !str_field_ok(ticket, STORE_TICKET_ID_MAX) ||
+	    !str_field_ok(name, VAULT_NAME_MAX))
 		return RSG_ERR_INVALID_ARG;
 	if ((r = item_find(v, ticket, name, NULL, NULL)) == 0)
 		return RSG_ERR_EXISTS;

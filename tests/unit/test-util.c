@@ -592,6 +592,21 @@ test_str_escape_utf8(void **state)
 	    sizeof(small)), "ab\xe5\xb1\xb1\xe7\x94\xb0");
 }
 
+/* Names and short fields from outside: 1..max bytes, no C0 or DEL. */
+static void
+test_str_field_ok(void **state)
+{
+	(void)state;
+	assert_true(str_field_ok("ct-01", 5));
+	assert_true(str_field_ok("Hanako Sato \xe6\x97\xa5", 64));
+	assert_false(str_field_ok("ct-012", 5));
+	assert_false(str_field_ok("", 5));
+	assert_false(str_field_ok(NULL, 5));
+	assert_false(str_field_ok("a\nb", 5));
+	assert_false(str_field_ok("a\x7f", 5));
+	assert_false(str_field_ok("\tab", 5));
+}
+
 static void
 test_str_copy(void **state)
 {
@@ -908,6 +923,7 @@ main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_str_escape),
 		cmocka_unit_test(test_str_escape_utf8),
+		cmocka_unit_test(test_str_field_ok),
 		cmocka_unit_test(test_str_copy),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_mem),
