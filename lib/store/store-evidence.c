@@ -10,16 +10,6 @@
 #include "rsgate/store.h"
 #include "store-int.h"
 
-static int
-done_or_err(int rc)
-{
-	int r;
-
-	if (rc == SQLITE_DONE)
-		return 0;
-	return (r = store_sqlite_err(rc)) != 0 ? r : RSG_ERR_DB;
-}
-
 int
 store_evidence_key_put(struct store *s, const char *ticket,
     const uint8_t *wrapped, size_t len)
@@ -57,7 +47,7 @@ store_evidence_key_get(struct store *s, const char *ticket,
 			b = NULL;
 		}
 	} else {
-		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : done_or_err(rc);
+		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : store_loop_end(rc);
 	}
 	buf_free(b);
 	sqlite3_finalize(st);
@@ -114,7 +104,7 @@ store_evidence_item_foreach(struct store *s, const char *ticket,
 		if ((r = fn(&it, arg)) != 0)
 			goto out;
 	}
-	r = done_or_err(rc);
+	r = store_loop_end(rc);
  out:
 	sqlite3_finalize(st);
 	return r;
@@ -182,7 +172,7 @@ store_purge_foreach_due(struct store *s, int64_t now_ms, store_purge_fn fn,
 		if ((r = fn(&j, arg)) != 0)
 			goto out;
 	}
-	r = done_or_err(rc);
+	r = store_loop_end(rc);
  out:
 	sqlite3_finalize(st);
 	return r;
@@ -245,7 +235,7 @@ store_document_get(struct store *s, const char *ticket, const char *kind,
 		else
 			*body = b;
 	} else {
-		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : done_or_err(rc);
+		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : store_loop_end(rc);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -282,7 +272,7 @@ store_document_foreach(struct store *s, const char *kind,
 		if ((r = fn(t, k, b, sqlite3_column_int64(st, 3), arg)) != 0)
 			goto out;
 	}
-	r = done_or_err(rc);
+	r = store_loop_end(rc);
  out:
 	sqlite3_finalize(st);
 	return r;
@@ -309,7 +299,7 @@ store_alert_seen_get(struct store *s, const char *key, char **ticket)
 		else
 			*ticket = t;
 	} else {
-		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : done_or_err(rc);
+		r = rc == SQLITE_DONE ? RSG_ERR_NOT_FOUND : store_loop_end(rc);
 	}
 	sqlite3_finalize(st);
 	return r;

@@ -32,6 +32,8 @@ struct store {
 
 /* Map an SQLite result code to RSG_ERR_* (0 for OK, ROW and DONE). */
 int store_sqlite_err(int rc);
+/* The end of a stepping loop: 0 after SQLITE_DONE, else the error. */
+int store_loop_end(int rc);
 /* Step st to SQLITE_DONE, then reset it and clear its bindings. */
 int store_step_done(sqlite3_stmt *st);
 

@@ -139,8 +139,7 @@ store_ticket_foreach(struct store *s, const char *state, store_ticket_fn fn,
 		if (r != 0)
 			goto out;
 	}
-	r = rc == SQLITE_DONE ? 0 : ((r = store_sqlite_err(rc)) != 0 ? r :
-	    RSG_ERR_DB);
+	r = store_loop_end(rc);
  out:
 	sqlite3_finalize(st);
 	return r;
@@ -192,8 +191,7 @@ store_ticket_history_foreach(struct store *s, const char *ticket,
 		if ((r = fn(&h, arg)) != 0)
 			goto out;
 	}
-	r = rc == SQLITE_DONE ? 0 : ((r = store_sqlite_err(rc)) != 0 ? r :
-	    RSG_ERR_DB);
+	r = store_loop_end(rc);
  out:
 	sqlite3_finalize(st);
 	return r;
@@ -247,8 +245,7 @@ store_outbox_foreach(struct store *s, const char *peer, store_outbox_fn fn,
 		if ((r = fn(&o, arg)) != 0)
 			goto out;
 	}
-	r = rc == SQLITE_DONE ? 0 : ((r = store_sqlite_err(rc)) != 0 ? r :
-	    RSG_ERR_DB);
+	r = store_loop_end(rc);
  out:
 	sqlite3_finalize(st);
 	return r;

@@ -185,6 +185,16 @@ static const char *const store_stmt_sql[STORE_STMT_COUNT] = {
 };
 
 int
+store_loop_end(int rc)
+{
+	int r;
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	return (r = store_sqlite_err(rc)) != 0 ? r : RSG_ERR_DB;
+}
+
+int
 store_sqlite_err(int rc)
 {
 	switch (rc & 0xff) {
