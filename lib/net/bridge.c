@@ -314,22 +314,24 @@ end_read(struct bridge *br, int i)
 	return progress;
 }
 
-/* Send a TLS end's queued records. */
+/*
+ * Send p[*off .. *off + *len) to end i until it is sent or the socket is
+ * full (a short send: wait for the event). Returns 1 on progress.
+ */
 static int
-end_flush(struct bridge *br, int i)
+send_buf(struct bridge *br, int i, const char *p, size_t *off, size_t *len)
 {
 	struct bridge_end *d = &br->e[i];
-	struct bio_out *o = d->out;
 	ssize_t n;
 	int progress = 0;
 
-	while (!br->finished && o->len > 0 && !d->wr_wait) {
-		n = send(d->fd, o->p + o->off, o->len, MSG_NOSIGNAL);
+	while (!br->finished && *len > 0 && !d->wr_wait) {
+		n = send(d->fd, p + *off, *len, MSG_NOSIGNAL);
 		if (n > 0) {
-			if ((size_t)n < o->len)
+			if ((size_t)n < *len)
 				d->wr_wait = 1;
-			o->off += (size_t)n;
-			o->len -= (size_t)n;
+			*off += (size_t)n;
+			*len -= (size_t)n;
 			progress = 1;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			d->wr_wait = 1;
@@ -338,6 +340,17 @@ end_flush(struct bridge *br, int i)
 		else
 			fail(br, i, " reset");
 	}
+	return progress;
+}
+
+/* Send a TLS end's queued records. */
+static int
+end_flush(struct bridge *br, int i)
+{
+	struct bio_out *o = br->e[i].out;
+	int progress;
+
+	progress = send_buf(br, i, o->p, &o->off, &o->len);
 	if (o->len == 0 && o->p != NULL) {
 		/* Idle streams keep no buffers. */
 		free(o->p);
@@ -354,7 +367,6 @@ end_write(struct bridge *br, int i)
 	struct bridge_end *d = &br->e[i];
 	struct bridge_buf *b = &br->b[!i];
 	size_t want;
-	ssize_t n;
 	int r, progress = 0;
 
 	if (d->tls) {
@@ -378,22 +390,7 @@ end_write(struct bridge *br, int i)
 		}
 		return progress;
 	}
-	while (!br->finished && b->len > 0 && !d->wr_wait) {
-		n = send(d->fd, b->p + b->off, b->len, MSG_NOSIGNAL);
-		if (n > 0) {
-			if ((size_t)n < b->len)
-				d->wr_wait = 1;
-			b->off += (size_t)n;
-			b->len -= (size_t)n;
-			progress = 1;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			d->wr_wait = 1;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else
-			fail(br, i, " reset");
-	}
-	return progress;
+	return progress | send_buf(br, i, b->p, &b->off, &b->len);
 }
 
 /*
